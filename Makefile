@@ -1,0 +1,37 @@
+# The two commands of the README.
+#   make run    install what is missing, build, start the service on the embedded default
+#   make test   install what is missing, build, run every test against a throwaway PostgreSQL
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test lint format clean bench
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/payments serve
+
+test: build
+	$(BUILD_DIR)/payments migrate lint migrations/
+	$(BUILD_DIR)/pg_harness -- ctest --test-dir $(BUILD_DIR) -j $(JOBS) --output-on-failure
+
+format:
+	@find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+lint:
+	@find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+
+bench: deps
+	@scripts/install-deps.sh --bench
+	bench/run
+
+clean:
+	rm -rf $(BUILD_DIR)

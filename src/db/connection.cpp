@@ -1,0 +1,161 @@
+#include "db/connection.h"
+
+#include <fmt/format.h>
+
+#include <regex>
+#include <vector>
+
+namespace payments::db {
+namespace {
+
+bool IsUnavailableState(std::string_view sqlstate) {
+  // Class 08: connection exceptions. 57P01..03: admin/crash shutdown, cannot
+  // connect now. 53300: too many connections. 57014/55P03: statement and lock
+  // timeouts, which the API also reports as "try again".
+  return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03" || sqlstate == "53300" || sqlstate == kQueryCanceled ||
+         sqlstate == kLockNotAvailable;
+}
+
+std::string TrimMessage(const char* message) {
+  std::string m = message ? message : "";
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return m;
+}
+
+}  // namespace
+
+payments::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& options) {
+  std::string pg_options;
+  auto add_setting = [&](const char* name, std::chrono::milliseconds value) {
+    if (value.count() > 0) pg_options += fmt::format("-c {}={} ", name, value.count());
+  };
+  add_setting("statement_timeout", options.statement_timeout);
+  add_setting("lock_timeout", options.lock_timeout);
+  add_setting("idle_in_transaction_session_timeout", options.idle_in_transaction_timeout);
+  const std::string connect_timeout = std::to_string(options.connect_timeout.count());
+
+  std::vector<const char*> keys = {"dbname",         "application_name", "connect_timeout",
+                                   "keepalives",     "keepalives_idle",  "keepalives_interval",
+                                   "keepalives_count"};
+  std::vector<const char*> values = {options.conninfo.c_str(), options.application_name.c_str(),
+                                     connect_timeout.c_str(),  "1",
+                                     "10",                     "5",
+                                     "3"};
+  if (!pg_options.empty()) {
+    keys.push_back("options");
+    values.push_back(pg_options.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+
+  PGconn* raw = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  if (raw == nullptr) return std::unexpected(Error::Unavailable("database unavailable", "out of memory"));
+  std::unique_ptr<Connection> conn(new Connection(raw));
+  if (PQstatus(raw) != CONNECTION_OK) {
+    return std::unexpected(Error::Unavailable("database unavailable", TrimMessage(PQerrorMessage(raw))));
+  }
+  return conn;
+}
+
+Connection::Connection(PGconn* conn) : conn_(conn), opened_at_(std::chrono::steady_clock::now()) {}
+
+Connection::~Connection() = default;
+
+bool Connection::broken() const { return failed_ || PQstatus(conn_.get()) != CONNECTION_OK; }
+
+bool Connection::in_transaction() const {
+  const PGTransactionStatusType s = PQtransactionStatus(conn_.get());
+  return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
+}
+
+payments::Result<Rows> Connection::Check(PGresult* result, std::string_view what) {
+  Rows rows(result);
+  const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+    return rows;
+  }
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state ? state : "";
+  std::string message =
+      TrimMessage(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_.get()));
+  if (message.empty()) message = TrimMessage(PQerrorMessage(conn_.get()));
+  if (PQstatus(conn_.get()) != CONNECTION_OK || sqlstate == "57P01" || sqlstate == "57P02") {
+    failed_ = true;
+  }
+  Error error;
+  if (failed_ || IsUnavailableState(sqlstate)) {
+    error = Error::Unavailable(
+        sqlstate == kQueryCanceled || sqlstate == kLockNotAvailable ? "database timeout"
+                                                                    : "database unavailable",
+        fmt::format("{}: {}", what, message));
+  } else {
+    error = Error::Internal("internal error", fmt::format("{}: {}", what, message));
+  }
+  error.sqlstate = std::move(sqlstate);
+  return std::unexpected(std::move(error));
+}
+
+payments::Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
+  const std::string text(sql);
+  const std::vector<const char*> values = params.Pointers();
+  const std::vector<int> lengths = params.Lengths();
+  PGresult* r = PQexecParams(conn_.get(), text.c_str(), params.size(), nullptr, values.data(),
+                             lengths.data(), nullptr, 0);
+  return Check(r, "query");
+}
+
+payments::Result<Rows> Connection::ExecScript(std::string_view sql) {
+  const std::string text(sql);
+  // PQexec returns only the last result; earlier errors stop the script and
+  // are what it returns.
+  return Check(PQexec(conn_.get(), text.c_str()), "script");
+}
+
+payments::Result<Rows> Connection::Run(const Statement& statement, const Params& params) {
+  const std::string name(statement.name);
+  if (!prepared_.contains(name)) {
+    const std::string sql(statement.sql);
+    auto prepared = Check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr), name);
+    if (!prepared) return std::unexpected(prepared.error());
+    prepared_.insert(name);
+  }
+  const std::vector<const char*> values = params.Pointers();
+  const std::vector<int> lengths = params.Lengths();
+  PGresult* r = PQexecPrepared(conn_.get(), name.c_str(), params.size(), values.data(),
+                               lengths.data(), nullptr, 0);
+  return Check(r, name);
+}
+
+std::string RedactConninfo(std::string_view conninfo) {
+  std::string s(conninfo);
+  // postgresql://user:secret@host -> postgresql://user:***@host
+  static const std::regex kUrlPassword(R"(^(postgres(ql)?://[^:/@]*):[^@]*@)");
+  s = std::regex_replace(s, kUrlPassword, "$1:***@");
+  // password=secret -> password=***
+  static const std::regex kKeyPassword(R"((password\s*=\s*)('[^']*'|\S+))");
+  s = std::regex_replace(s, kKeyPassword, "$1***");
+  return s;
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string QuoteLiteral(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+}  // namespace payments::db

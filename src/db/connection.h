@@ -1,0 +1,108 @@
+// One libpq connection with RAII, prepared statements by name and errors as
+// values. A connection is used by one thread at a time (libpq's rule); the
+// Pool hands them out.
+//
+//   auto conn = Connection::Open({.conninfo = url});
+//   if (!conn) return std::unexpected(conn.error());
+//   auto rows = (*conn)->Run(kFindPayment, db::Params().Add(id));
+//
+// Errors map to payments::Error: a lost or refused connection, an admin
+// shutdown or too many clients are kUnavailable (the API answers 503 and the
+// connection reports broken()); a lock or statement timeout is kUnavailable
+// with its SQLSTATE; anything else is kInternal with the SQLSTATE kept in
+// Error::sqlstate, so callers can test for 23505 (unique_violation) and such.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "db/params.h"
+#include "db/rows.h"
+
+namespace payments::db {
+
+// A statement prepared on first use on each connection. Declare them as
+// constants beside the code that runs them:
+//   constexpr db::Statement kFindPayment{"payments.find", "SELECT ... WHERE id = $1"};
+struct Statement {
+  std::string_view name;
+  std::string_view sql;
+};
+
+struct ConnectOptions {
+  std::string conninfo;  // a postgresql:// URL or "key=value" string
+  std::string application_name = "payments";
+  std::chrono::seconds connect_timeout{2};          // libpq's floor is 2 s
+  std::chrono::milliseconds statement_timeout{0};   // 0 = server default
+  std::chrono::milliseconds lock_timeout{0};        // 0 = server default
+  std::chrono::milliseconds idle_in_transaction_timeout{0};
+};
+
+// SQLSTATEs callers test for.
+inline constexpr std::string_view kUniqueViolation = "23505";
+inline constexpr std::string_view kCheckViolation = "23514";
+inline constexpr std::string_view kForeignKeyViolation = "23503";
+inline constexpr std::string_view kLockNotAvailable = "55P03";
+inline constexpr std::string_view kQueryCanceled = "57014";
+inline constexpr std::string_view kSerializationFailure = "40001";
+inline constexpr std::string_view kDeadlockDetected = "40P01";
+inline constexpr std::string_view kObjectInUse = "55006";
+inline constexpr std::string_view kUndefinedTable = "42P01";
+
+class Connection {
+ public:
+  static payments::Result<std::unique_ptr<Connection>> Open(const ConnectOptions& options);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  // Runs one statement with parameters (extended protocol, text format).
+  payments::Result<Rows> Exec(std::string_view sql, const Params& params = {});
+  // Runs a script of several statements (simple protocol, no parameters).
+  payments::Result<Rows> ExecScript(std::string_view sql);
+  // Runs a named statement, preparing it on this connection the first time.
+  payments::Result<Rows> Run(const Statement& statement, const Params& params = {});
+
+  // True when the connection cannot be used any more (lost, or a fatal error).
+  bool broken() const;
+  // True when a transaction is open or failed on this connection.
+  bool in_transaction() const;
+  // When the connection was opened.
+  std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }
+
+  // The server's version as libpq reports it (150018 for 15.18).
+  int server_version() const { return PQserverVersion(conn_.get()); }
+  // The backend's process id, for pg_terminate_backend in drills.
+  int backend_pid() const { return PQbackendPID(conn_.get()); }
+  // For LISTEN/NOTIFY and other direct uses.
+  PGconn* raw() const { return conn_.get(); }
+
+ private:
+  struct Finish {
+    void operator()(PGconn* c) const { PQfinish(c); }
+  };
+  explicit Connection(PGconn* conn);
+  payments::Result<Rows> Check(PGresult* result, std::string_view what);
+
+  std::unique_ptr<PGconn, Finish> conn_;
+  std::unordered_set<std::string> prepared_;
+  bool failed_ = false;
+  std::chrono::steady_clock::time_point opened_at_;
+};
+
+// Removes the password from a connection string or URL for logs.
+std::string RedactConninfo(std::string_view conninfo);
+
+// Quotes an identifier for SQL ("my table" -> "\"my table\"").
+std::string QuoteIdentifier(std::string_view name);
+// Quotes a string literal for SQL ("it's" -> "'it''s'").
+std::string QuoteLiteral(std::string_view value);
+
+}  // namespace payments::db

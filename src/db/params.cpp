@@ -1,0 +1,45 @@
+#include "db/params.h"
+
+namespace payments::db {
+
+Params& Params::Add(std::string_view value) {
+  values_.emplace_back(value);
+  null_.push_back(false);
+  return *this;
+}
+
+Params& Params::Add(int64_t value) {
+  values_.push_back(std::to_string(value));
+  null_.push_back(false);
+  return *this;
+}
+
+Params& Params::Add(bool value) {
+  values_.emplace_back(value ? "t" : "f");
+  null_.push_back(false);
+  return *this;
+}
+
+Params& Params::AddNull() {
+  values_.emplace_back();
+  null_.push_back(true);
+  return *this;
+}
+
+std::vector<const char*> Params::Pointers() const {
+  std::vector<const char*> out;
+  out.reserve(values_.size());
+  for (size_t i = 0; i < values_.size(); ++i) {
+    out.push_back(null_[i] ? nullptr : values_[i].c_str());
+  }
+  return out;
+}
+
+std::vector<int> Params::Lengths() const {
+  std::vector<int> out;
+  out.reserve(values_.size());
+  for (const std::string& v : values_) out.push_back(static_cast<int>(v.size()));
+  return out;
+}
+
+}  // namespace payments::db

@@ -1,0 +1,44 @@
+// Query parameters in libpq's text format. Values are copied, so a Params may
+// outlive the strings it was built from. Not thread-safe; build one per query.
+//
+//   db::Params p;
+//   p.Add(merchant_id).Add(amount).AddNull();
+//   conn.Run(kInsertPayment, p);
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace payments::db {
+
+class Params {
+ public:
+  Params() = default;
+
+  Params& Add(std::string_view value);
+  Params& Add(const std::string& value) { return Add(std::string_view(value)); }
+  Params& Add(const char* value) { return Add(std::string_view(value)); }
+  Params& Add(int64_t value);
+  Params& Add(int value) { return Add(static_cast<int64_t>(value)); }
+  Params& Add(bool value);
+  Params& AddNull();
+
+  template <typename T>
+  Params& Add(const std::optional<T>& value) {
+    return value ? Add(*value) : AddNull();
+  }
+
+  int size() const { return static_cast<int>(values_.size()); }
+  // Pointers for PQexecParams; valid until the next Add.
+  std::vector<const char*> Pointers() const;
+  std::vector<int> Lengths() const;
+
+ private:
+  std::vector<std::string> values_;
+  std::vector<bool> null_;
+};
+
+}  // namespace payments::db

@@ -1,0 +1,164 @@
+#include "db/pool.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "db/transaction.h"
+#include "support/test_database.h"
+
+namespace payments::db {
+namespace {
+
+using testing::TestDatabase;
+
+PoolOptions Options(const TestDatabase& db, int size = 2) {
+  PoolOptions o;
+  o.connect.conninfo = db.conninfo();
+  o.size = size;
+  o.acquire_timeout = std::chrono::milliseconds(200);
+  return o;
+}
+
+TEST(PoolTest, ReusesConnectionsAndCounts) {
+  TestDatabase db;
+  Pool pool(Options(db));
+  int first_pid = 0;
+  {
+    auto c = pool.Acquire();
+    ASSERT_TRUE(c) << c.error().detail;
+    first_pid = (*c)->backend_pid();
+  }
+  auto again = pool.Acquire();
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)->backend_pid(), first_pid);
+  EXPECT_EQ(pool.Stats().opened, 1);
+  EXPECT_EQ(pool.Stats().busy, 1);
+}
+
+TEST(PoolTest, ExhaustedPoolFailsAfterTheAcquireTimeoutInsteadOfHanging) {
+  TestDatabase db;
+  Pool pool(Options(db, 1));
+  auto held = pool.Acquire();
+  ASSERT_TRUE(held);
+  auto second = pool.Acquire();
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().kind, ErrorKind::kUnavailable);
+  EXPECT_EQ(pool.Stats().timeouts, 1);
+}
+
+TEST(PoolTest, AWaiterGetsTheConnectionWhenItComesBack) {
+  TestDatabase db;
+  PoolOptions o = Options(db, 1);
+  o.acquire_timeout = std::chrono::milliseconds(5000);
+  Pool pool(o);
+  auto held = std::make_unique<PooledConnection>(std::move(*pool.Acquire()));
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    held.reset();
+  });
+  auto got = pool.Acquire();
+  releaser.join();
+  EXPECT_TRUE(got);
+  EXPECT_EQ(pool.Stats().waits, 1);
+}
+
+TEST(PoolTest, BrokenConnectionsAreReplaced) {
+  TestDatabase db;
+  Pool pool(Options(db));
+  int pid = 0;
+  {
+    auto c = pool.Acquire();
+    ASSERT_TRUE(c);
+    pid = (*c)->backend_pid();
+  }
+  auto admin = db.Connect();
+  ASSERT_TRUE(admin->Exec("SELECT pg_terminate_backend($1)", Params().Add(pid)));
+  // The first use of the dead connection fails; BEGIN is retried transparently.
+  auto result = InTransaction(pool, [](Connection& c) -> payments::Result<int64_t> {
+    auto rows = c.Exec("SELECT 41 + 1");
+    if (!rows) return std::unexpected(rows.error());
+    return rows->Int64(0, 0);
+  });
+  ASSERT_TRUE(result) << result.error().detail;
+  EXPECT_EQ(*result, 42);
+  EXPECT_GE(pool.Stats().broken, 1);
+  EXPECT_GE(pool.Stats().reconnects, 1);
+}
+
+TEST(PoolTest, UnreachableDatabaseFailsFastAndBacksOff) {
+  PoolOptions o;
+  o.connect.conninfo = "host=/nonexistent-socket-dir port=1 dbname=x";
+  o.size = 2;
+  Pool pool(o);
+  const auto start = std::chrono::steady_clock::now();
+  auto first = pool.Acquire();
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().kind, ErrorKind::kUnavailable);
+  auto second = pool.Acquire();  // in backoff: no new attempt
+  ASSERT_FALSE(second);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_FALSE(pool.Stats().healthy);
+  EXPECT_LE(pool.Stats().connect_failures, 2);
+}
+
+TEST(TransactionTest, CommitsOnSuccessAndRollsBackOnError) {
+  TestDatabase db;
+  Pool pool(Options(db));
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn->Exec("CREATE TABLE t (v int)"));
+  auto ok = InTransaction(pool, [](Connection& c) -> payments::Status {
+    auto r = c.Exec("INSERT INTO t VALUES (1)");
+    if (!r) return std::unexpected(r.error());
+    return {};
+  });
+  ASSERT_TRUE(ok);
+  auto failed = InTransaction(pool, [](Connection& c) -> payments::Status {
+    (void)c.Exec("INSERT INTO t VALUES (2)");
+    return std::unexpected(Error::InvalidRequest("x", "no"));
+  });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(testing::QueryValue(*conn, "SELECT string_agg(v::text, ',') FROM t"), "1");
+}
+
+TEST(TransactionTest, ASwallowedStatementErrorCannotCommit) {
+  TestDatabase db;
+  Pool pool(Options(db));
+  auto result = InTransaction(pool, [](Connection& c) -> payments::Status {
+    (void)c.Exec("SELECT * FROM no_such_table");  // error ignored by mistake
+    return {};
+  });
+  EXPECT_FALSE(result);
+}
+
+TEST(ConnectionTest, MapsUniqueViolationWithItsSqlstate) {
+  TestDatabase db;
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn->Exec("CREATE TABLE u (k text PRIMARY KEY)"));
+  ASSERT_TRUE(conn->Exec("INSERT INTO u VALUES ('a')"));
+  auto dup = conn->Exec("INSERT INTO u VALUES ($1)", Params().Add("a"));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().sqlstate, kUniqueViolation);
+  EXPECT_EQ(dup.error().kind, ErrorKind::kInternal);
+  EXPECT_FALSE(conn->broken());
+}
+
+TEST(ConnectionTest, PreparedStatementsRunRepeatedly) {
+  TestDatabase db;
+  auto conn = db.Connect();
+  constexpr Statement kAdd{"test.add", "SELECT $1::bigint + $2::bigint"};
+  for (int i = 0; i < 3; ++i) {
+    auto r = conn->Run(kAdd, Params().Add(int64_t{i}).Add(int64_t{10}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->Int64(0, 0), i + 10);
+  }
+}
+
+TEST(ConnectionTest, RedactsPasswords) {
+  EXPECT_EQ(RedactConninfo("postgresql://app:s3cret@db:5432/payments"),
+            "postgresql://app:***@db:5432/payments");
+  EXPECT_EQ(RedactConninfo("host=db password=s3cret dbname=x"), "host=db password=*** dbname=x");
+}
+
+}  // namespace
+}  // namespace payments::db

@@ -1,0 +1,14 @@
+#include "http/error_body.h"
+
+#include <nlohmann/json.hpp>
+
+namespace payments::http {
+
+std::string ErrorBody(std::string_view type, std::string_view code, std::string_view message,
+                      std::string_view param) {
+  nlohmann::ordered_json error = {{"type", type}, {"code", code}, {"message", message}};
+  error["param"] = param.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(param);
+  return nlohmann::ordered_json({{"error", error}}).dump();
+}
+
+}  // namespace payments::http

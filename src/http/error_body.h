@@ -1,0 +1,14 @@
+// The JSON error object every 4xx/5xx of the service carries, in one place so
+// the HTTP layer's own errors (413, 431, 400 on a malformed request) look like
+// the API's:  {"error": {"type", "code", "message", "param"}}. Pure.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace payments::http {
+
+std::string ErrorBody(std::string_view type, std::string_view code, std::string_view message,
+                      std::string_view param = {});
+
+}  // namespace payments::http

@@ -1,0 +1,480 @@
+#include "http/server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "core/ids.h"
+#include "http/error_body.h"
+
+namespace payments::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+class Session;
+
+class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
+ public:
+  Impl(ServerOptions options, AsyncHandler handler, ResponseObserver observer)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        observer_(std::move(observer)),
+        acceptor_(asio::make_strand(ioc_)),
+        ticker_(ioc_) {
+    last_tick_ns_ = Clock::now().time_since_epoch().count();
+  }
+
+  payments::Result<uint16_t> Listen(const std::string& address, uint16_t port) {
+    beast::error_code ec;
+    const auto ip = asio::ip::make_address(address, ec);
+    if (ec) {
+      return std::unexpected(Error::InvalidRequest(
+          "invalid_listen_address", fmt::format("invalid listen address '{}'", address)));
+    }
+    const tcp::endpoint endpoint(ip, port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return std::unexpected(Error::Unavailable(
+          fmt::format("cannot listen on {}:{}: {}", address, port, ec.message())));
+    }
+    return acceptor_.local_endpoint().port();
+  }
+
+  void Start() {
+    Accept();
+    Tick();
+    for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+      threads_.emplace_back([self = shared_from_this()] { self->ioc_.run(); });
+    }
+  }
+
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_),
+                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                             self->OnAccept(ec, std::move(socket));
+                           });
+  }
+
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+
+  void Tick() {
+    last_tick_ns_ = Clock::now().time_since_epoch().count();
+    ticker_.expires_after(std::chrono::milliseconds(100));
+    ticker_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->Tick();
+    });
+  }
+
+  void BeginDrain() { draining_ = true; }
+
+  void StopAccepting();
+  bool WaitIdle(Clock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    return idle_cv_.wait_until(lock, deadline, [&] { return sessions_.empty(); });
+  }
+
+  void Stop();
+
+  void Register(Session* s, std::weak_ptr<Session> w) {
+    std::lock_guard lock(mu_);
+    sessions_.emplace(s, std::move(w));
+    ++connections_total_;
+  }
+  void Unregister(Session* s) {
+    std::lock_guard lock(mu_);
+    sessions_.erase(s);
+    if (sessions_.empty()) idle_cv_.notify_all();
+  }
+  void AddInFlight(const std::string& id, std::string description) {
+    std::lock_guard lock(mu_);
+    in_flight_[id] = std::move(description);
+  }
+  void RemoveInFlight(const std::string& id) {
+    std::lock_guard lock(mu_);
+    in_flight_.erase(id);
+  }
+
+  const ServerOptions options_;
+  const AsyncHandler handler_;
+  const ResponseObserver observer_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer ticker_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> accepting_{true};
+  std::atomic<int64_t> last_tick_ns_{0};
+
+  mutable std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<std::string, std::string> in_flight_;
+  int64_t connections_total_ = 0;
+  bool stopped_ = false;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<Server::Impl> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {}
+
+  ~Session() { server_->Unregister(this); }
+
+  void Start() {
+    server_->Register(this, weak_from_this());
+    beast::error_code ec;
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
+  }
+
+  // Called on the session's strand by StopAccepting.
+  void CloseIfIdle() {
+    close_when_done_ = true;
+    if (state_ == State::kIdle) Shutdown();
+  }
+
+  // Called on the session's strand by Stop.
+  void ForceClose() { Shutdown(); }
+
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  enum class State { kIdle, kReading, kHandling, kWriting, kClosed };
+
+  void WaitForRequest() {
+    if (close_when_done_ || !server_->accepting_) {
+      Shutdown();
+      return;
+    }
+    parser_.emplace();
+    parser_->body_limit(server_->options_.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(server_->options_.header_limit));
+    if (buffer_.size() > 0) {  // a pipelined request is already here
+      ReadHeader();
+      return;
+    }
+    // Wait for the first bytes ourselves, so that until they come the
+    // connection counts as idle and a drain may close it.
+    state_ = State::kIdle;
+    stream_.expires_after(server_->options_.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+          if (ec) {
+            self->Shutdown();
+            return;
+          }
+          self->buffer_.commit(n);
+          self->ReadHeader();
+        });
+  }
+
+  void ReadHeader() {
+    state_ = State::kReading;
+    started_ = Clock::now();
+    stream_.expires_after(server_->options_.read_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->OnHeader(ec);
+                             });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) {
+      OnReadError(ec);
+      return;
+    }
+    auto& req = parser_->get();
+    if (const auto length = parser_->content_length();
+        length && *length > server_->options_.body_limit) {
+      WriteProtocolError(413, "invalid_request_error", "body_too_large",
+                         fmt::format("request body exceeds {} bytes",
+                                     server_->options_.body_limit));
+      return;
+    }
+    if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
+                                                                         req.version());
+      bhttp::async_write(stream_, *cont,
+                         [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                           if (ec) {
+                             self->Shutdown();
+                             return;
+                           }
+                           self->ReadBody();
+                         });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) {
+                          self->OnReadError(ec);
+                          return;
+                        }
+                        self->Dispatch();
+                      });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      WriteProtocolError(413, "invalid_request_error", "body_too_large",
+                         fmt::format("request body exceeds {} bytes",
+                                     server_->options_.body_limit));
+    } else if (ec == bhttp::error::header_limit) {
+      WriteProtocolError(431, "invalid_request_error", "headers_too_large",
+                         "request headers are too large");
+    } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+               ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+               ec == asio::error::connection_reset) {
+      Shutdown();
+    } else {
+      WriteProtocolError(400, "invalid_request_error", "malformed_http",
+                         fmt::format("malformed HTTP request: {}", ec.message()));
+    }
+  }
+
+  void FillRequest(Request& out) {
+    const auto& req = parser_->get();
+    out.method = std::string(req.method_string());
+    out.target = std::string(req.target());
+    const size_t q = out.target.find('?');
+    out.path = out.target.substr(0, q);
+    out.query = q == std::string::npos ? "" : out.target.substr(q + 1);
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    out.remote_address = remote_;
+    out.received_at = started_;
+    std::string_view id = out.Header("x-request-id");
+    // Take the caller's id when it is sane, so traces join up across services.
+    if (!id.empty() && id.size() <= 128 &&
+        std::all_of(id.begin(), id.end(), [](char c) { return c > 32 && c < 127; })) {
+      out.request_id = std::string(id);
+    } else {
+      out.request_id = NewId("req");
+    }
+  }
+
+  void Dispatch() {
+    state_ = State::kHandling;
+    keep_alive_ = parser_->get().keep_alive();
+    version_ = parser_->get().version();
+    Request request;
+    FillRequest(request);
+    request_ = std::make_shared<Request>(request);  // kept without the body, for logs
+    request.body = std::move(parser_->get().body());
+    server_->AddInFlight(request_->request_id,
+                         fmt::format("{} {} ({})", request_->method, request_->path,
+                                     request_->request_id));
+    stream_.expires_never();
+    server_->handler_(std::move(request),
+                      [self = shared_from_this()](Response response) {
+                        asio::post(self->executor(),
+                                   [self, r = std::move(response)]() mutable {
+                                     self->Write(std::move(r));
+                                   });
+                      });
+  }
+
+  void WriteProtocolError(int status, std::string_view type, std::string_view code,
+                          std::string_view message) {
+    keep_alive_ = false;
+    version_ = 11;
+    request_ = std::make_shared<Request>();
+    if (parser_ && parser_->is_header_done()) {
+      FillRequest(*request_);
+    } else {
+      request_->remote_address = remote_;
+      request_->received_at = started_;
+      request_->request_id = NewId("req");
+    }
+    Response response;
+    response.status = status;
+    response.body = ErrorBody(type, code, message);
+    Write(std::move(response));
+  }
+
+  void Write(Response response) {
+    if (state_ == State::kClosed) return;
+    state_ = State::kWriting;
+    if (server_->draining_ || close_when_done_) keep_alive_ = false;
+    res_.emplace();
+    res_->version(version_);
+    res_->result(static_cast<unsigned>(response.status));
+    res_->set(bhttp::field::content_type, response.content_type);
+    res_->set("X-Request-Id", request_->request_id);
+    for (const auto& [name, value] : response.headers) res_->set(name, value);
+    res_->keep_alive(keep_alive_);
+    res_->body() = std::move(response.body);
+    res_->prepare_payload();
+    if (server_->observer_) {
+      response.body.clear();
+      if (!keep_alive_) response.SetHeader("Connection", "close");
+      server_->observer_(*request_, response, Clock::now() - started_);
+    }
+    stream_.expires_after(server_->options_.read_timeout);
+    bhttp::async_write(stream_, *res_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnWrite(ec);
+    });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    if (request_) server_->RemoveInFlight(request_->request_id);
+    request_.reset();
+    res_.reset();
+    if (ec || !keep_alive_) {
+      Shutdown();
+      return;
+    }
+    WaitForRequest();
+  }
+
+  void Shutdown() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    if (request_) server_->RemoveInFlight(request_->request_id);
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::string_body>> res_;
+  std::shared_ptr<Request> request_;
+  std::shared_ptr<Server::Impl> server_;
+  std::string remote_;
+  State state_ = State::kIdle;
+  bool keep_alive_ = true;
+  bool close_when_done_ = false;
+  unsigned version_ = 11;
+  Clock::time_point started_ = Clock::now();
+};
+
+void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (!accepting_) return;
+  if (!ec) {
+    std::make_shared<Session>(std::move(socket), shared_from_this())->Start();
+  }
+  if (ec == asio::error::operation_aborted) return;
+  Accept();
+}
+
+void Server::Impl::StopAccepting() {
+  accepting_ = false;
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ec;
+    self->acceptor_.close(ec);
+  });
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ptr, weak] : sessions_) {
+      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
+  }
+  for (auto& s : sessions) asio::post(s->executor(), [s] { s->CloseIfIdle(); });
+}
+
+void Server::Impl::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  StopAccepting();
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ptr, weak] : sessions_) {
+      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
+  }
+  for (auto& s : sessions) asio::post(s->executor(), [s] { s->ForceClose(); });
+  sessions.clear();
+  // Let the closes run, then stop the loop.
+  asio::post(ioc_, [self = shared_from_this()] {
+    beast::error_code ec;
+    self->ticker_.cancel();
+  });
+  WaitIdle(Clock::now() + std::chrono::milliseconds(500));
+  ioc_.stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) {
+      if (t.get_id() == std::this_thread::get_id()) {
+        t.detach();
+      } else {
+        t.join();
+      }
+    }
+  }
+}
+
+Server::Server(ServerOptions options, AsyncHandler handler, ResponseObserver observer)
+    : impl_(std::make_shared<Impl>(std::move(options), std::move(handler), std::move(observer))) {}
+
+Server::~Server() { Stop(); }
+
+payments::Result<uint16_t> Server::Listen(const std::string& address, uint16_t port) {
+  return impl_->Listen(address, port);
+}
+void Server::Start() { impl_->Start(); }
+void Server::BeginDrain() { impl_->BeginDrain(); }
+void Server::StopAccepting() { impl_->StopAccepting(); }
+bool Server::WaitIdle(Clock::time_point deadline) { return impl_->WaitIdle(deadline); }
+void Server::Stop() { impl_->Stop(); }
+bool Server::draining() const { return impl_->draining_; }
+
+int Server::open_connections() const {
+  std::lock_guard lock(impl_->mu_);
+  return static_cast<int>(impl_->sessions_.size());
+}
+
+int Server::in_flight() const {
+  std::lock_guard lock(impl_->mu_);
+  return static_cast<int>(impl_->in_flight_.size());
+}
+
+int64_t Server::connections_total() const {
+  std::lock_guard lock(impl_->mu_);
+  return impl_->connections_total_;
+}
+
+Clock::time_point Server::last_tick() const {
+  return Clock::time_point(Clock::duration(impl_->last_tick_ns_.load()));
+}
+
+std::vector<std::string> Server::InFlightRequests() const {
+  std::lock_guard lock(impl_->mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, description] : impl_->in_flight_) out.push_back(description);
+  return out;
+}
+
+}  // namespace payments::http

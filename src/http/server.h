@@ -1,0 +1,79 @@
+// An HTTP/1.1 server on Boost.Beast with keep-alive and the drain controls a
+// zero-downtime shutdown needs (in the manner of Envoy's drain manager):
+//
+//   BeginDrain()     every response from now on carries `Connection: close`
+//                    and its connection closes after it;
+//   StopAccepting()  the listener closes and idle keep-alive connections
+//                    close; a connection mid-request finishes it first;
+//   WaitIdle(t)      waits until every connection has closed, or t;
+//   Stop()           closes whatever is left and joins the I/O threads.
+//
+// The I/O threads never block: each request goes to the AsyncHandler, which
+// may run it elsewhere (the worker pool) and calls `done` once from any thread.
+// A timer ticks on the event loop so /livez can tell a stuck loop.
+//
+// Thread-safe: all public methods may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "http/message.h"
+
+namespace payments::http {
+
+struct ServerOptions {
+  std::string name = "public";  // for logs and metrics
+  size_t body_limit = 64 * 1024;
+  size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive idle before close
+  std::chrono::milliseconds read_timeout{30'000};  // a started request must arrive in this
+  int io_threads = 1;
+};
+
+using Done = std::function<void(Response)>;
+using AsyncHandler = std::function<void(Request, Done)>;
+// Called once per response written (including the server's own 4xx), on an
+// I/O thread: for access logs and metrics.
+using ResponseObserver =
+    std::function<void(const Request&, const Response&, std::chrono::nanoseconds elapsed)>;
+
+class Server {
+ public:
+  Server(ServerOptions options, AsyncHandler handler, ResponseObserver observer = {});
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  // Binds and listens; port 0 picks a free port. Returns the bound port.
+  payments::Result<uint16_t> Listen(const std::string& address, uint16_t port);
+  // Starts the I/O threads (accepting begins).
+  void Start();
+
+  void BeginDrain();
+  void StopAccepting();
+  bool WaitIdle(std::chrono::steady_clock::time_point deadline);
+  void Stop();
+
+  bool draining() const;
+  int open_connections() const;
+  int in_flight() const;
+  int64_t connections_total() const;
+  // Last tick of the event loop; stale when the loop is stuck.
+  std::chrono::steady_clock::time_point last_tick() const;
+  // "POST /v1/payments (req_...)" for each request still being handled.
+  std::vector<std::string> InFlightRequests() const;
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace payments::http
