@@ -1,7 +1,52 @@
 #include "cli/commands.h"
 
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/subcommands.h"
+
 namespace payments::cli {
 
-int Main(int, char**) { return 0; }
+void PrintError(std::string_view message) {
+  std::fputs(fmt::format("payments: error: {}\n", message).c_str(), stderr);
+}
+
+CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url) {
+  return sub
+      ->add_option("--database-url", url,
+                   "PostgreSQL connection URL or conninfo string; unset means the embedded "
+                   "default under --data-dir")
+      ->envname("PAYMENTS_DATABASE_URL");
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"payments: a payment service built to be patched and upgraded while it takes "
+               "payments"};
+  app.name("payments");
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  int exit_code = 0;
+  AddServeCommand(app, exit_code);
+  AddMigrateCommand(app, exit_code);
+  AddMerchantsCommand(app, exit_code);
+  AddVersionCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    // One line and exit code 2, whatever CLI11's own code would be.
+    std::string message = e.what();
+    if (const size_t nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+    PrintError(fmt::format("{} (see `payments --help`)", message));
+    return 2;
+  }
+  return exit_code;
+}
 
 }  // namespace payments::cli

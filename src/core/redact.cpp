@@ -1,0 +1,77 @@
+#include "core/redact.h"
+
+#include <cctype>
+#include <string_view>
+
+namespace payments {
+namespace {
+
+bool Luhn(const std::string& digits) {
+  int sum = 0;
+  bool twice = false;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    int d = *it - '0';
+    if (twice && (d *= 2) > 9) d -= 9;
+    sum += d;
+    twice = !twice;
+  }
+  return sum % 10 == 0;
+}
+
+bool IsKeyChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+}  // namespace
+
+std::string RedactSecrets(std::string text) {
+  // Secret keys.
+  for (std::string_view prefix : {"sk_test_", "sk_live_"}) {
+    size_t pos = 0;
+    while ((pos = text.find(prefix, pos)) != std::string::npos) {
+      size_t end = pos + prefix.size();
+      while (end < text.size() && IsKeyChar(text[end])) ++end;
+      if (end - pos - prefix.size() >= 8) {
+        text.replace(pos, end - pos, "[redacted]");
+        pos += 10;
+      } else {
+        pos = end;
+      }
+    }
+  }
+  // Card numbers: runs of digits with optional single spaces or dashes.
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i])) ||
+        (i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1])))) {
+      ++i;
+      continue;
+    }
+    std::string digits;
+    size_t j = i;
+    size_t last_digit_end = i;
+    while (j < text.size()) {
+      const char c = text[j];
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        digits.push_back(c);
+        last_digit_end = j + 1;
+        ++j;
+      } else if ((c == ' ' || c == '-') && j + 1 < text.size() &&
+                 std::isdigit(static_cast<unsigned char>(text[j + 1]))) {
+        ++j;
+      } else {
+        break;
+      }
+      if (digits.size() > 19) break;
+    }
+    const bool boundary = last_digit_end >= text.size() ||
+                          !std::isalnum(static_cast<unsigned char>(text[last_digit_end]));
+    if (digits.size() >= 13 && digits.size() <= 19 && boundary && Luhn(digits)) {
+      text.replace(i, last_digit_end - i, "[redacted]");
+      i += 10;
+    } else {
+      i = last_digit_end > i ? last_digit_end : i + 1;
+    }
+  }
+  return text;
+}
+
+}  // namespace payments
