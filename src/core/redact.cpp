@@ -20,6 +20,9 @@ bool Luhn(const std::string& digits) {
 
 bool IsKeyChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
+// Digits inside an identifier (pay_4242…) are part of a name, not a number.
+bool IsWordChar(char c) { return IsKeyChar(c) || c == '_'; }
+
 }  // namespace
 
 std::string RedactSecrets(std::string text) {
@@ -41,7 +44,7 @@ std::string RedactSecrets(std::string text) {
   size_t i = 0;
   while (i < text.size()) {
     if (!std::isdigit(static_cast<unsigned char>(text[i])) ||
-        (i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1])))) {
+        (i > 0 && IsWordChar(text[i - 1]))) {
       ++i;
       continue;
     }
@@ -63,7 +66,7 @@ std::string RedactSecrets(std::string text) {
       if (digits.size() > 19) break;
     }
     const bool boundary = last_digit_end >= text.size() ||
-                          !std::isalnum(static_cast<unsigned char>(text[last_digit_end]));
+                          !IsWordChar(text[last_digit_end]);
     if (digits.size() >= 13 && digits.size() <= 19 && boundary && Luhn(digits)) {
       text.replace(i, last_digit_end - i, "[redacted]");
       i += 10;
