@@ -72,6 +72,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->envname("PAYMENTS_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+  sub->add_flag("--fault-injection", config->fault_injection,
+                "Enable the fault injection routes of the admin listener (drills only)")
+      ->envname("PAYMENTS_FAULT_INJECTION");
   sub->callback([config, &exit_code] {
     for (const std::string* address : {&config->listen, &config->admin_listen}) {
       if (auto parsed = ParseHostPort(*address); !parsed) {

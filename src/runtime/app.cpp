@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -223,6 +224,27 @@ int RunServe(const ServeConfig& config) {
     }
     return "";
   });
+  if (config.fault_injection) {
+    log::Warn("fault injection is enabled", {});
+    admin.router().Add("POST", "/admin/fault/stall-event-loop", [&](http::Request& req) {
+      int64_t ms = 1000;
+      if (req.query.starts_with("ms=")) ms = std::strtoll(req.query.c_str() + 3, nullptr, 10);
+      http::Response r;
+      http::Server* server = public_started.load();
+      if (server == nullptr) {
+        r.status = 503;
+        r.body = R"({"error":"the public listener is not running"})";
+        return r;
+      }
+      // One stall per I/O thread, so the whole loop stops.
+      for (int i = 0; i < config.io_threads; ++i) {
+        server->RunOnLoop([ms] { std::this_thread::sleep_for(milliseconds(ms)); });
+      }
+      r.status = 202;
+      r.body = nlohmann::ordered_json({{"stalling_ms", ms}}).dump();
+      return r;
+    });
+  }
   http::Server admin_server(
       {.name = "admin", .io_threads = 1},
       [&admin](http::Request req, http::Done done) { done(admin.Handle(req)); },
@@ -309,8 +331,8 @@ int RunServe(const ServeConfig& config) {
                    probe ? "" : probe.error().message + ": " + probe.error().detail);
         if (!probe) return probe;
         // The schema can change under us (a contract migration); look again
-        // every few seconds.
-        if (++health_runs % 10 == 0) return CheckSchemaInto(pool, *built_in, health);
+        // every two seconds.
+        if (++health_runs % 4 == 0) return CheckSchemaInto(pool, *built_in, health);
         return {};
       }));
   workers.push_back(std::make_unique<PeriodicWorker>(
@@ -351,10 +373,13 @@ int RunServe(const ServeConfig& config) {
     w.Sample("payments_db_connect_failures_total", {}, static_cast<double>(s.connect_failures));
     w.Family("payments_db_up", "gauge", "1 while the database answers.");
     w.Sample("payments_db_up", {}, s.healthy ? 1 : 0);
+    const http::Server* server = public_started.load();
     w.Family("payments_http_in_flight_requests", "gauge", "Requests being handled now.");
-    w.Family("payments_http_open_connections", "gauge", "Open client connections.");
-    if (const http::Server* server = public_started.load()) {
+    if (server != nullptr) {
       w.Sample("payments_http_in_flight_requests", {{"listener", "public"}}, server->in_flight());
+    }
+    w.Family("payments_http_open_connections", "gauge", "Open client connections.");
+    if (server != nullptr) {
       w.Sample("payments_http_open_connections", {{"listener", "public"}},
                server->open_connections());
     }

@@ -37,6 +37,9 @@ struct ServeConfig {
   std::string fingerprint_key;  // empty: generated once and kept in the database
   std::string log_level = "info";
   processors::SandboxOptions sandbox;
+  // Enables POST /admin/fault/stall-event-loop?ms=N on the admin listener,
+  // for drills that prove /livez notices a stuck event loop. Never in production.
+  bool fault_injection = false;
 };
 
 // Runs until shut down; returns the process exit code.
