@@ -20,6 +20,7 @@ run: build
 	$(BUILD_DIR)/payments serve
 
 test: build
+	@rm -rf $(BUILD_DIR)/test-logs
 	$(BUILD_DIR)/pg_harness -- ctest --test-dir $(BUILD_DIR) -j $(JOBS) --output-on-failure
 
 format:

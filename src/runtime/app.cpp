@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cmath>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdio>
@@ -156,7 +157,7 @@ void AccessLog(const std::string& listener, Metrics& metrics, const http::Reques
   nlohmann::ordered_json fields = {
       {"listener", listener},       {"request_id", req.request_id}, {"method", req.method},
       {"route", route},             {"path", req.path},             {"status", res.status},
-      {"duration_ms", seconds * 1000.0}};
+      {"duration_ms", std::round(seconds * 1e6) / 1000.0}};
   if (!res.merchant_id.empty()) fields["merchant_id"] = res.merchant_id;
   if (!res.error_detail.empty()) fields["error"] = res.error_detail;
   if (res.Header("Connection") == "close") fields["connection"] = "close";
@@ -202,6 +203,8 @@ int RunServe(const ServeConfig& config) {
   Health health;
   Metrics metrics;
   health.Set("lifecycle", false, "starting");
+  health.Set("database", false, "not reached yet");
+  health.Set("schema", false, "not checked yet");
 
   // The admin listener comes up first: probes answer (503) while we start.
   std::unique_ptr<http::Server> public_server;
