@@ -1,8 +1,8 @@
 #include "cli/commands.h"
 
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "cli/subcommands.h"
 
@@ -21,8 +21,9 @@ CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url) {
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app{"payments: a payment service built to be patched and upgraded while it takes "
-               "payments"};
+  CLI::App app{
+      "payments: a payment service built to be patched and upgraded while it takes "
+      "payments"};
   app.name("payments");
   app.require_subcommand(1);
   app.fallthrough(false);

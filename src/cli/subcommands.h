@@ -3,9 +3,8 @@
 // `exit_code`: 0 success, 1 failure at run time, 2 bad usage or configuration.
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace payments::cli {
 

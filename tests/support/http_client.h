@@ -10,15 +10,14 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace payments::testing {
 
 struct HttpResponse {
-  int status = 0;  // 0 when the request failed at the transport level
+  int status = 0;                              // 0 when the request failed at the transport level
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string transport_error;
