@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <regex>
 #include <vector>
 
@@ -121,19 +122,94 @@ payments::Result<Rows> Connection::ExecScript(std::string_view sql) {
   return Check(PQexec(conn_.get(), text.c_str()), "script");
 }
 
-payments::Result<Rows> Connection::Run(const Statement& statement, const Params& params) {
+payments::Status Connection::Prepare(const Statement& statement) {
   const std::string name(statement.name);
-  if (!prepared_.contains(name)) {
-    const std::string sql(statement.sql);
-    auto prepared = Check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr), name);
-    if (!prepared) return std::unexpected(prepared.error());
-    prepared_.insert(name);
-  }
+  if (prepared_.contains(name)) return {};
+  const std::string sql(statement.sql);
+  auto prepared = Check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr), name);
+  if (!prepared) return std::unexpected(prepared.error());
+  prepared_.insert(name);
+  return {};
+}
+
+payments::Result<Rows> Connection::Run(const Statement& statement, const Params& params) {
+  if (auto s = Prepare(statement); !s) return std::unexpected(s.error());
+  const std::string name(statement.name);
   const std::vector<const char*> values = params.Pointers();
   const std::vector<int> lengths = params.Lengths();
   PGresult* r = PQexecPrepared(conn_.get(), name.c_str(), params.size(), values.data(),
                                lengths.data(), nullptr, 0);
   return Check(r, name);
+}
+
+payments::Result<std::vector<Rows>> Connection::RunBatch(const std::vector<BatchItem>& items) {
+  for (const BatchItem& item : items) {
+    if (item.statement != nullptr) {
+      if (auto s = Prepare(*item.statement); !s) return std::unexpected(s.error());
+    }
+  }
+  PGconn* c = conn_.get();
+  if (PQenterPipelineMode(c) != 1) {
+    return std::unexpected(Error::Internal("internal error", "cannot enter pipeline mode"));
+  }
+  // Statement texts and parameter arrays must live until they are sent.
+  bool sent = true;
+  for (const BatchItem& item : items) {
+    const std::vector<const char*> values = item.params.Pointers();
+    const std::vector<int> lengths = item.params.Lengths();
+    int ok = 0;
+    if (item.statement != nullptr) {
+      const std::string name(item.statement->name);
+      ok = PQsendQueryPrepared(c, name.c_str(), item.params.size(), values.data(), lengths.data(),
+                               nullptr, 0);
+    } else {
+      const std::string sql(item.sql);
+      ok = PQsendQueryParams(c, sql.c_str(), item.params.size(), nullptr, values.data(),
+                             lengths.data(), nullptr, 0);
+    }
+    if (ok != 1) {
+      sent = false;
+      break;
+    }
+  }
+  if (!sent || PQpipelineSync(c) != 1) {
+    failed_ = true;  // the pipeline is in an unknown state; drop the connection
+    return std::unexpected(
+        Error::Unavailable("database unavailable", TrimMessage(PQerrorMessage(c))));
+  }
+  std::vector<Rows> out;
+  std::optional<Error> first_error;
+  for (const BatchItem& item : items) {
+    PGresult* r = PQgetResult(c);
+    if (r == nullptr) {
+      failed_ = true;
+      return std::unexpected(
+          Error::Unavailable("database unavailable", TrimMessage(PQerrorMessage(c))));
+    }
+    const bool aborted = PQresultStatus(r) == PGRES_PIPELINE_ABORTED;
+    auto checked = aborted ? payments::Result<Rows>(Rows(r))
+                           : Check(r, item.statement ? item.statement->name : item.sql);
+    if (!checked && !first_error) first_error = checked.error();
+    out.push_back(checked ? std::move(*checked) : Rows());
+    // Each query's results end with a null.
+    while (PGresult* extra = PQgetResult(c)) PQclear(extra);
+  }
+  // The sync point.
+  PGresult* sync = PQgetResult(c);
+  const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  PQclear(sync);
+  if (!synced || PQexitPipelineMode(c) != 1) {
+    failed_ = true;
+    if (!first_error) {
+      first_error = Error::Unavailable("database unavailable", TrimMessage(PQerrorMessage(c)));
+    }
+  }
+  if (first_error) {
+    // An error inside BEGIN … COMMIT leaves the transaction aborted at the sync.
+    if (!failed_ && in_transaction()) PQclear(PQexec(c, "ROLLBACK"));
+    return std::unexpected(*first_error);
+  }
+  return out;
 }
 
 std::string RedactConninfo(std::string_view conninfo) {

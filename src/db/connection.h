@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "core/error.h"
 #include "db/params.h"
@@ -33,6 +34,14 @@ namespace payments::db {
 struct Statement {
   std::string_view name;
   std::string_view sql;
+};
+
+// One statement of a batch: a named prepared statement, or plain SQL (BEGIN,
+// COMMIT, SET LOCAL …) when `statement` is null.
+struct BatchItem {
+  const Statement* statement = nullptr;
+  std::string_view sql;
+  Params params;
 };
 
 struct ConnectOptions {
@@ -69,6 +78,12 @@ class Connection {
   payments::Result<Rows> ExecScript(std::string_view sql);
   // Runs a named statement, preparing it on this connection the first time.
   payments::Result<Rows> Run(const Statement& statement, const Params& params = {});
+  // Sends several statements in one round trip (libpq pipeline mode) and
+  // returns their rows in order. The server stops at the first error and
+  // skips the rest; that error is returned. Wrap the items in BEGIN … COMMIT
+  // to make them one transaction, which then rolls back on any error (the
+  // batch sends the ROLLBACK).
+  payments::Result<std::vector<Rows>> RunBatch(const std::vector<BatchItem>& items);
 
   // True when the connection cannot be used any more (lost, or a fatal error).
   bool broken() const;
@@ -90,6 +105,7 @@ class Connection {
   };
   explicit Connection(PGconn* conn);
   payments::Result<Rows> Check(PGresult* result, std::string_view what);
+  payments::Status Prepare(const Statement& statement);
 
   std::unique_ptr<PGconn, Finish> conn_;
   std::unordered_set<std::string> prepared_;

@@ -153,6 +153,36 @@ TEST(ConnectionTest, PreparedStatementsRunRepeatedly) {
   }
 }
 
+TEST(ConnectionTest, ABatchRunsInOneRoundTripAsOneTransaction) {
+  TestDatabase db;
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn->Exec("CREATE TABLE b (k int PRIMARY KEY)"));
+  constexpr Statement kInsert{"test.batch_insert", "INSERT INTO b VALUES ($1) RETURNING k * 10"};
+  std::vector<BatchItem> ok;
+  ok.push_back({nullptr, "BEGIN", {}});
+  ok.push_back({&kInsert, {}, Params().Add(1)});
+  ok.push_back({&kInsert, {}, Params().Add(2)});
+  ok.push_back({nullptr, "COMMIT", {}});
+  auto rows = conn->RunBatch(ok);
+  ASSERT_TRUE(rows) << rows.error().detail;
+  ASSERT_EQ(rows->size(), 4u);
+  EXPECT_EQ((*rows)[2].Int64(0, 0), 20);
+
+  // An error in the middle: the rest is skipped and the transaction rolls back.
+  std::vector<BatchItem> failing;
+  failing.push_back({nullptr, "BEGIN", {}});
+  failing.push_back({&kInsert, {}, Params().Add(3)});
+  failing.push_back({&kInsert, {}, Params().Add(1)});  // duplicate key
+  failing.push_back({&kInsert, {}, Params().Add(4)});
+  failing.push_back({nullptr, "COMMIT", {}});
+  auto failed = conn->RunBatch(failing);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().sqlstate, kUniqueViolation);
+  EXPECT_FALSE(conn->broken());
+  EXPECT_FALSE(conn->in_transaction());
+  EXPECT_EQ(testing::QueryValue(*conn, "SELECT string_agg(k::text, ',' ORDER BY k) FROM b"), "1,2");
+}
+
 TEST(ConnectionTest, RedactsPasswords) {
   EXPECT_EQ(RedactConninfo("postgresql://app:s3cret@db:5432/payments"),
             "postgresql://app:***@db:5432/payments");
