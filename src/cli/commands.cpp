@@ -30,6 +30,7 @@ int Main(int argc, char** argv) {
   AddServeCommand(app, exit_code);
   AddMigrateCommand(app, exit_code);
   AddMerchantsCommand(app, exit_code);
+  AddFlagsCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
   try {
     app.parse(argc, argv);

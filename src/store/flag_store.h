@@ -23,6 +23,7 @@
 #include "db/connection.h"
 #include "db/pool.h"
 #include "flags/flag.h"
+#include "flags/flag_view.h"
 #include "flags/snapshot.h"
 
 namespace payments::store {
@@ -30,13 +31,8 @@ namespace payments::store {
 // The NOTIFY channel of flag changes.
 inline constexpr std::string_view kFlagsChannel = "payments_flags";
 
-struct StoredFlag {
-  std::string key;
-  std::string definition;  // the stored JSON text
-  int64_t version = 0;     // 1 when created, +1 per change
-  std::string updated_at;  // ISO 8601, UTC
-  std::string updated_by;
-};
+// A stored flag (key, definition JSON text, version, updated_at, updated_by).
+using StoredFlag = flags::StoredFlag;
 
 struct FlagAuditRecord {
   int64_t id = 0;
