@@ -103,4 +103,19 @@ Evaluation<std::string_view> FlagSource::Evaluate(const Snapshot& snapshot, cons
   return result;
 }
 
+bool ProcessorEnabled(const FlagSource& source, std::string_view processor,
+                      std::string_view merchant_id) {
+  const BoolFlag* kill_switch = known::ProcessorEnabledFlag(processor);
+  if (kill_switch == nullptr) return true;
+  return source.Evaluate(*kill_switch, {.merchant_id = merchant_id}).value;
+}
+
+ExpandContractStage StageOf(const FlagSource& source, const StringFlag& flag,
+                            const Context& context) {
+  const std::string_view value = source.Evaluate(flag, context).value;
+  if (value == "read_new") return ExpandContractStage::kReadNew;
+  if (value == "write_both") return ExpandContractStage::kWriteBoth;
+  return ExpandContractStage::kOld;
+}
+
 }  // namespace payments::flags

@@ -104,4 +104,17 @@ class StaticFlagSource final : public FlagSource {
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
 };
 
+// Whether the service may call `processor` for this merchant: its kill switch
+// (known::ProcessorEnabledFlag), or true for a processor that has none.
+bool ProcessorEnabled(const FlagSource& source, std::string_view processor,
+                      std::string_view merchant_id);
+
+// The stage of an expand/contract change (known::kExpandContractStages) and
+// what it means for the code that reads and writes the two columns.
+enum class ExpandContractStage { kOld, kWriteBoth, kReadNew };
+ExpandContractStage StageOf(const FlagSource& source, const StringFlag& flag,
+                            const Context& context);
+inline bool WritesNew(ExpandContractStage s) { return s != ExpandContractStage::kOld; }
+inline bool ReadsNew(ExpandContractStage s) { return s == ExpandContractStage::kReadNew; }
+
 }  // namespace payments::flags

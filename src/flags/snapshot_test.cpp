@@ -157,5 +157,25 @@ TEST(FlagSourceTest, ASwappedSnapshotTakesEffect) {
   EXPECT_FALSE(source.Evaluate(known::kProcessorSandboxEnabled, {}).value);
 }
 
+TEST(FlagSourceTest, ProcessorKillSwitchAndExpandContractStage) {
+  StaticFlagSource source;
+  EXPECT_TRUE(ProcessorEnabled(source, "sandbox", "mer_1"));
+  EXPECT_TRUE(ProcessorEnabled(source, "no-such-processor", "mer_1"));
+  source.Set(With("processor.sandbox.enabled", R"({"type":"boolean","rule":"off"})"));
+  EXPECT_FALSE(ProcessorEnabled(source, "sandbox", "mer_1"));
+
+  const StringFlag& stage = known::kProcessorTransactionIdStage;
+  EXPECT_EQ(StageOf(source, stage, {}), ExpandContractStage::kOld);
+  source.Set(With(std::string(stage.key),
+                  R"({"type":"string","variants":["old","write_both","read_new"],)"
+                  R"("off_variant":"write_both","on_variant":"read_new","rule":"off",)"
+                  R"("allow":["mer_new"]})"));
+  const ExpandContractStage both = StageOf(source, stage, {.merchant_id = "mer_1"});
+  EXPECT_EQ(both, ExpandContractStage::kWriteBoth);
+  EXPECT_TRUE(WritesNew(both));
+  EXPECT_FALSE(ReadsNew(both));
+  EXPECT_TRUE(ReadsNew(StageOf(source, stage, {.merchant_id = "mer_new"})));
+}
+
 }  // namespace
 }  // namespace payments::flags
