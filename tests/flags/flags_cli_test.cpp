@@ -144,6 +144,31 @@ TEST_F(FlagsCliTest, ChangesAreAuditedWithActorReasonOldAndNew) {
   EXPECT_FALSE(audit[2]["changed_at"].get<std::string>().empty());
 }
 
+// The commands of docs/operations/feature-flags.md, "Expand/contract with flags".
+TEST_F(FlagsCliTest, TheExpandContractWorkedExampleRuns) {
+  const std::string stage = "schema.payments_processor_transaction_id.stage";
+  auto value_for = [&](const std::string& json_definition, const char* field) {
+    return nlohmann::json::parse(json_definition)["definition"][field];
+  };
+  auto both = Run({"set", stage, "--off-variant", "write_both", "--on-variant", "read_new", "--off",
+                   "--reason", "expand done: write both columns"});
+  ASSERT_EQ(both.exit_code, 0) << both.output;
+  auto got = Run({"get", stage});
+  EXPECT_EQ(value_for(got.output, "off_variant"), "write_both");
+  EXPECT_EQ(value_for(got.output, "rule"), "off");
+  for (const char* p : {"10", "50"}) {
+    auto r = Run({"set", stage, "--percentage", p, "--reason", "read new gradually"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  EXPECT_EQ(value_for(Run({"get", stage}).output, "percentage"), 50);
+  ASSERT_EQ(Run({"set", stage, "--on", "--reason", "read new for all"}).exit_code, 0);
+  EXPECT_EQ(value_for(Run({"get", stage}).output, "rule"), "on");
+  auto undo = Run({"set", stage, "--off-variant", "old", "--off", "--reason", "roll back"});
+  ASSERT_EQ(undo.exit_code, 0) << undo.output;
+  EXPECT_NE(undo.output.find("off=old"), std::string::npos) << undo.output;
+  ASSERT_EQ(Run({"delete", stage, "--reason", "contract done"}).exit_code, 0);
+}
+
 TEST_F(FlagsCliTest, ExportWritesFlagdDefinitions) {
   ASSERT_EQ(Run({"set", "processor.sandbox.enabled", "--percentage", "25", "--add-deny", "mer_9",
                  "--reason", "r"})
