@@ -5,33 +5,21 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "api/responses.h"
 #include "core/crypto.h"
 #include "flags/definition_edit.h"
 #include "flags/flag_view.h"
-#include "http/error_body.h"
+#include "http/json_body.h"
 #include "runtime/log.h"
 #include "store/flag_store.h"
 
 namespace payments::api {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
-http::Response JsonResponse(int status, const Json& body) {
-  http::Response r;
-  r.status = status;
-  r.body = body.dump();
-  return r;
-}
+using OrderedJson = nlohmann::ordered_json;
 
 http::Response ErrorResponse(const Error& e) {
-  if (e.kind == ErrorKind::kInternal || e.kind == ErrorKind::kUnavailable) {
-    log::Error("admin flags: request failed",
-               {{"message", e.message}, {"detail", e.detail}, {"sqlstate", e.sqlstate}});
-  }
-  http::Response r;
-  r.status = HttpStatus(e.kind);
-  r.body = http::ErrorBody(ErrorType(e.kind), e.code, e.message, e.param);
+  http::Response r = FromError(e);
   if (e.kind == ErrorKind::kAuthentication) r.SetHeader("WWW-Authenticate", "Bearer");
   return r;
 }
@@ -60,16 +48,13 @@ std::optional<http::Response> Guard(const Context& ctx, const http::Request& req
   return std::nullopt;
 }
 
-// The JSON body as an object, or a 400 naming what is wrong.
-payments::Result<Json> BodyObject(const http::Request& req, bool required,
-                                  std::initializer_list<std::string_view> fields) {
-  if (req.body.empty() && !required) return Json::object();
-  Json body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    return std::unexpected(
-        Error::InvalidRequest("invalid_json", "The request body must be a JSON object"));
-  }
-  for (const auto& [name, value] : body.items()) {
+// The JSON body as an object (empty: {}), with only the fields given, or a
+// 400 naming what is wrong.
+payments::Result<nlohmann::json> BodyObject(const http::Request& req,
+                                            std::initializer_list<std::string_view> fields) {
+  auto body = http::ParseJsonObject(req.body);
+  if (!body) return body;
+  for (const auto& [name, value] : body->items()) {
     if (std::find(fields.begin(), fields.end(), name) == fields.end()) {
       return std::unexpected(Error::InvalidRequest(
           "parameter_unknown", fmt::format("Received unknown parameter: {}", name), name));
@@ -78,7 +63,8 @@ payments::Result<Json> BodyObject(const http::Request& req, bool required,
   return body;
 }
 
-payments::Result<store::FlagChange> ChangeFrom(const Json& body, const http::Request& req) {
+payments::Result<store::FlagChange> ChangeFrom(const nlohmann::json& body,
+                                               const http::Request& req) {
   store::FlagChange change;
   for (auto [field, target] :
        {std::pair<const char*, std::string*>{"reason", &change.reason}, {"actor", &change.actor}}) {
@@ -102,9 +88,9 @@ http::Response List(Context& ctx, http::Request& req) {
   if (!conn) return ErrorResponse(conn.error());
   auto stored = store::ListFlags(**conn);
   if (!stored) return ErrorResponse(stored.error());
-  Json data = Json::array();
+  OrderedJson data = OrderedJson::array();
   for (const auto& view : flags::MergeFlags(*stored)) data.push_back(flags::ToJson(view));
-  return JsonResponse(200, Json{{"object", "list"}, {"data", data}, {"has_more", false}});
+  return api::Json(200, ListObject("/admin/flags", std::move(data), false));
 }
 
 http::Response Get(Context& ctx, http::Request& req) {
@@ -118,13 +104,13 @@ http::Response Get(Context& ctx, http::Request& req) {
   if (!view.stored && view.declared == nullptr) {
     return ErrorResponse(Error::NotFound(fmt::format("No such flag: '{}'", key), "key"));
   }
-  return JsonResponse(200, flags::ToJson(view));
+  return api::Json(200, flags::ToJson(view));
 }
 
 http::Response Put(Context& ctx, http::Request& req) {
   if (auto denied = Guard(ctx, req)) return *denied;
   const std::string key(req.PathParam("key"));
-  auto body = BodyObject(req, true, {"definition", "reason", "actor", "allow_unknown"});
+  auto body = BodyObject(req, {"definition", "reason", "actor", "allow_unknown"});
   if (!body) return ErrorResponse(body.error());
   if (!body->contains("definition")) {
     return ErrorResponse(Error::InvalidRequest(
@@ -162,23 +148,23 @@ http::Response Put(Context& ctx, http::Request& req) {
                                {"actor", change->actor},
                                {"reason", change->reason}});
   }
-  return JsonResponse(200, flags::ToJson(flags::ViewOf(key, put->flag)));
+  return api::Json(200, flags::ToJson(flags::ViewOf(key, put->flag)));
 }
 
 http::Response Delete(Context& ctx, http::Request& req) {
   if (auto denied = Guard(ctx, req)) return *denied;
   const std::string key(req.PathParam("key"));
-  auto body = BodyObject(req, false, {"reason", "actor"});
+  auto body = BodyObject(req, {"reason", "actor"});
   if (!body) return ErrorResponse(body.error());
   auto change = ChangeFrom(*body, req);
   if (!change) return ErrorResponse(change.error());
   auto deleted = store::DeleteFlag(ctx.pool, key, *change);
   if (!deleted) return ErrorResponse(deleted.error());
   log::Info("flag deleted", {{"flag", key}, {"actor", change->actor}, {"reason", change->reason}});
-  Json out = flags::ToJson(flags::ViewOf(key, std::nullopt));
+  OrderedJson out = flags::ToJson(flags::ViewOf(key, std::nullopt));
   out["deleted"] = true;
   out["previous"] = flags::ToJson(flags::ViewOf(key, *deleted));
-  return JsonResponse(200, out);
+  return api::Json(200, out);
 }
 
 }  // namespace

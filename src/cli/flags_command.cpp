@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "api/responses.h"
 #include "cli/subcommands.h"
 #include "db/connection.h"
 #include "db/pool.h"
@@ -120,7 +121,7 @@ void AddList(CLI::App* flags, int& exit_code) {
     if (args->json) {
       Json data = Json::array();
       for (const auto& v : views) data.push_back(flags::ToJson(v));
-      std::puts(Json{{"object", "list"}, {"data", data}, {"has_more", false}}.dump(2).c_str());
+      std::puts(api::ListObject("/admin/flags", std::move(data), false).dump(2).c_str());
     } else {
       PrintTable(views);
     }

@@ -242,4 +242,43 @@ void FlagRefresher::SleepFor(std::chrono::milliseconds duration) {
   }
 }
 
+void ReportFlags(FlagRefresher& flags, Health& health, Metrics& metrics) {
+  health.AddProbe("flags", [&flags]() {
+    const FlagRefresherHealth h = flags.Health();
+    if (!h.running) return Health::Check{"flags", false, "the flags worker is not running"};
+    std::string detail;
+    if (!h.loaded) {
+      detail = "compiled defaults: the flags were never read";
+    } else {
+      const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now() - *h.last_refresh);
+      detail = fmt::format("{} stored flags, read {} ms ago", h.flags, age.count());
+    }
+    if (!h.last_error.empty()) detail += "; last attempt failed: " + h.last_error;
+    return Health::Check{"flags", true, detail};
+  });
+  metrics.AddCollector([&flags](MetricsWriter& w) {
+    w.Family("payments_flag_evaluations_total", "counter", "Flag evaluations by flag and value.");
+    for (const flags::EvaluationCount& c : flags.EvaluationCounts()) {
+      w.Sample("payments_flag_evaluations_total", {{"flag", c.flag}, {"value", c.value}},
+               static_cast<double>(c.count));
+    }
+    const FlagRefresherHealth h = flags.Health();
+    w.Family("payments_flags_last_refresh_timestamp_seconds", "gauge",
+             "When the flags were last read from the database (0: never).");
+    w.Sample("payments_flags_last_refresh_timestamp_seconds", {},
+             h.last_refresh
+                 ? std::chrono::duration<double>(h.last_refresh->time_since_epoch()).count()
+                 : 0);
+    w.Family("payments_flags_loaded", "gauge",
+             "1 when the flags in force were read from the database, 0 on compiled defaults.");
+    w.Sample("payments_flags_loaded", {}, h.loaded ? 1 : 0);
+    w.Family("payments_flags_listening", "gauge", "1 while LISTEN for flag changes is in force.");
+    w.Sample("payments_flags_listening", {}, h.listening ? 1 : 0);
+    w.Family("payments_flags_refresh_failures_total", "counter",
+             "Failed attempts to connect to or read the flags.");
+    w.Sample("payments_flags_refresh_failures_total", {}, static_cast<double>(h.failures));
+  });
+}
+
 }  // namespace payments::runtime

@@ -16,8 +16,7 @@
 //   flags.Start();
 //   flags.WaitUntilLoaded(std::chrono::seconds(2));   // optional, before readiness
 //   if (!flags.Evaluate(flags::known::kProcessorSandboxEnabled, {.merchant_id = m}).value) ...
-//   FlagRefresherHealth h = flags.Health();           // for /readyz
-//   auto counts = flags.EvaluationCounts();           // for /metrics
+//   ReportFlags(flags, health, metrics);              // /readyz and /metrics
 //   flags.Stop();
 //
 // Thread-safe: Start/Stop from the owner; everything else from any thread.
@@ -36,6 +35,8 @@
 #include "core/error.h"
 #include "db/connection.h"
 #include "flags/flag_source.h"
+#include "runtime/health.h"
+#include "runtime/metrics.h"
 
 namespace payments::runtime {
 
@@ -108,5 +109,14 @@ class FlagRefresher final : public flags::FlagSource {
   mutable std::condition_variable loaded_cv_;
   FlagRefresherHealth health_;
 };
+
+// Wires a refresher into serve's readiness and /metrics: a "flags" probe
+// (ok while the worker runs; the detail says how fresh the snapshot is — stale
+// flags are safe values, so staleness alone does not fail readiness) and the
+// families payments_flag_evaluations_total{flag,value},
+// payments_flags_last_refresh_timestamp_seconds, payments_flags_loaded,
+// payments_flags_listening and payments_flags_refresh_failures_total.
+// `flags` must outlive health and metrics' use of it.
+void ReportFlags(FlagRefresher& flags, Health& health, Metrics& metrics);
 
 }  // namespace payments::runtime

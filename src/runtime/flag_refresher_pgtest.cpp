@@ -185,6 +185,41 @@ TEST_F(FlagRefresherTest, ReconnectsWhenItsConnectionIsKilled) {
   EXPECT_TRUE(r.Health().listening);
 }
 
+TEST_F(FlagRefresherTest, ReportsReadinessAndMetrics) {
+  db::Pool pool(PoolFor(db_.conninfo()));
+  ASSERT_TRUE(SetFlag(pool, kSandbox.key, R"({"type":"boolean","rule":"off","allow":["mer_a"]})"));
+  FlagRefresher r(Options(db_.conninfo(), "flags reported"));
+  Health health;
+  Metrics metrics;
+  ReportFlags(r, health, metrics);
+  auto flags_check = [&] {
+    for (const Health::Check& c : health.Checks()) {
+      if (c.name == "flags") return c;
+    }
+    return Health::Check{"missing", false, ""};
+  };
+  EXPECT_FALSE(flags_check().ok);  // not started
+  r.Start();
+  ASSERT_TRUE(r.WaitUntilLoaded(std::chrono::seconds(5)));
+  EXPECT_TRUE(flags_check().ok);
+  EXPECT_NE(flags_check().detail.find("1 stored flags"), std::string::npos) << flags_check().detail;
+  for (const char* merchant : {"mer_a", "mer_b", "mer_c"})
+    r.Evaluate(kSandbox, {.merchant_id = merchant});
+  const std::string text = metrics.Render();
+  EXPECT_NE(
+      text.find(
+          R"(payments_flag_evaluations_total{flag="processor.sandbox.enabled",value="false"} 2)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(
+          R"(payments_flag_evaluations_total{flag="processor.sandbox.enabled",value="true"} 1)"),
+      std::string::npos);
+  EXPECT_NE(text.find("payments_flags_loaded 1"), std::string::npos);
+  r.Stop();
+  EXPECT_FALSE(flags_check().ok);
+}
+
 // A server of our own, to stop and start under a running refresher.
 class PrivateServer {
  public:
