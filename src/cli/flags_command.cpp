@@ -85,6 +85,24 @@ db::PoolOptions PoolFor(const std::string& url) {
   return o;
 }
 
+// What every change names: the flag, the database, who and why.
+struct ChangeArgs {
+  std::string database_url, key, actor, reason;
+
+  store::FlagChange Change() const {
+    return {.actor = actor.empty() ? DefaultActor() : actor, .reason = reason};
+  }
+};
+
+void AddChangeOptions(CLI::App* sub, ChangeArgs& args) {
+  sub->add_option("key", args.key, "The flag's key")->required();
+  AddDatabaseUrlOption(sub, args.database_url)->required();
+  sub->add_option("--reason", args.reason, "Why (kept in the audit)")
+      ->envname("PAYMENTS_FLAG_REASON")
+      ->required();
+  sub->add_option("--actor", args.actor, "Who (default: $USER@host)")->envname("PAYMENTS_ACTOR");
+}
+
 void PrintTable(const std::vector<flags::FlagView>& views) {
   size_t width = 3;
   for (const auto& v : views) width = std::max(width, v.key.size());
@@ -154,8 +172,7 @@ void AddGet(CLI::App* flags, int& exit_code) {
 }
 
 void AddSet(CLI::App* flags, int& exit_code) {
-  struct Args {
-    std::string database_url, key, actor, reason;
+  struct Args : ChangeArgs {
     std::string json, type, variants, off_variant, on_variant, rule, percentage, allow, deny,
         add_allow, remove_allow, add_deny, remove_deny, description;
     bool on = false, off = false, allow_unknown = false;
@@ -163,13 +180,7 @@ void AddSet(CLI::App* flags, int& exit_code) {
   auto args = std::make_shared<Args>();
   auto* set = flags->add_subcommand(
       "set", "Create or change a flag; options not given keep their stored value");
-  set->add_option("key", args->key, "The flag's key")->required();
-  AddDatabaseUrlOption(set, args->database_url)->required();
-  set->add_option("--reason", args->reason, "Why the flag changes (kept in the audit)")
-      ->envname("PAYMENTS_FLAG_REASON")
-      ->required();
-  set->add_option("--actor", args->actor, "Who changes it (default: $USER@host)")
-      ->envname("PAYMENTS_ACTOR");
+  AddChangeOptions(set, *args);
   auto* json = set->add_option("--json", args->json, "The whole definition as JSON");
   auto* on = set->add_flag("--on", args->on, "On for everyone (rule on)");
   auto* off = set->add_flag("--off", args->off, "Off for everyone (rule off)");
@@ -256,7 +267,7 @@ void AddSet(CLI::App* flags, int& exit_code) {
           return flags::ApplyEdit(
               key, current ? std::optional<std::string>(current->definition) : std::nullopt, edit);
         },
-        {.actor = args->actor.empty() ? DefaultActor() : args->actor, .reason = args->reason});
+        args->Change());
     if (!put) return Fail(put.error(), exit_code);
     const flags::FlagView view = flags::ViewOf(key, put->flag);
     std::puts(fmt::format("flags: {} {} {} (version {})", key,
@@ -268,23 +279,13 @@ void AddSet(CLI::App* flags, int& exit_code) {
 }
 
 void AddDelete(CLI::App* flags, int& exit_code) {
-  struct Args {
-    std::string database_url, key, actor, reason;
-  };
-  auto args = std::make_shared<Args>();
+  auto args = std::make_shared<ChangeArgs>();
   auto* del = flags->add_subcommand(
       "delete", "Remove a stored flag: the code's compiled default applies again");
-  del->add_option("key", args->key, "The flag's key")->required();
-  AddDatabaseUrlOption(del, args->database_url)->required();
-  del->add_option("--reason", args->reason, "Why (kept in the audit)")
-      ->envname("PAYMENTS_FLAG_REASON")
-      ->required();
-  del->add_option("--actor", args->actor, "Who (default: $USER@host)")->envname("PAYMENTS_ACTOR");
+  AddChangeOptions(del, *args);
   del->callback([args, &exit_code] {
     db::Pool pool(PoolFor(args->database_url));
-    auto deleted = store::DeleteFlag(
-        pool, args->key,
-        {.actor = args->actor.empty() ? DefaultActor() : args->actor, .reason = args->reason});
+    auto deleted = store::DeleteFlag(pool, args->key, args->Change());
     if (!deleted) return Fail(deleted.error(), exit_code);
     const flags::FlagView now = flags::ViewOf(args->key, std::nullopt);
     std::puts(fmt::format("flags: deleted {} (was {}, version {}); now: {}", args->key,

@@ -10,11 +10,6 @@
 namespace payments::flags {
 namespace {
 
-payments::Error Invalid(std::string param, std::string message) {
-  return payments::Error::InvalidRequest("flag_definition_invalid", std::move(message),
-                                         std::move(param));
-}
-
 // What an unstored flag starts from: its declaration's default behaviour.
 payments::Result<Definition> Fresh(std::string_view key, const DefinitionEdit& edit) {
   Definition d;
@@ -25,7 +20,7 @@ payments::Result<Definition> Fresh(std::string_view key, const DefinitionEdit& e
       if (auto s = CheckAgainstKnown(key, d, false); !s) return std::unexpected(s.error());
     }
     if (!edit.type) {
-      return std::unexpected(Invalid(
+      return std::unexpected(InvalidDefinition(
           "type", fmt::format("no code in this binary declares flag '{}', so its type must be "
                               "given ('boolean' or 'string')",
                               key)));
@@ -70,7 +65,7 @@ payments::Result<Definition> ApplyEdit(std::string_view key,
   Definition d;
   if (edit.json) {
     if (edit.HasFieldEdits()) {
-      return std::unexpected(Invalid(
+      return std::unexpected(InvalidDefinition(
           "json", "a whole definition (JSON) replaces the flag; give no other field with it"));
     }
     auto parsed = ParseDefinitionText(*edit.json);
@@ -80,7 +75,7 @@ payments::Result<Definition> ApplyEdit(std::string_view key,
     if (stored_json) {
       auto parsed = ParseDefinitionText(*stored_json);
       if (!parsed) {
-        return std::unexpected(Invalid(
+        return std::unexpected(InvalidDefinition(
             "json", fmt::format("the stored definition of '{}' is unusable ({}); replace it "
                                 "whole with a JSON definition",
                                 key, parsed.error().message)));
@@ -106,7 +101,7 @@ payments::Result<Definition> ApplyEdit(std::string_view key,
 
     if (edit.rollout_buckets) {
       if (edit.rule && *edit.rule != Rule::kRollout) {
-        return std::unexpected(Invalid(
+        return std::unexpected(InvalidDefinition(
             "percentage", fmt::format("percentage applies only to rule 'rollout' (the rule given "
                                       "is '{}')",
                                       ToString(*edit.rule))));
@@ -115,7 +110,8 @@ payments::Result<Definition> ApplyEdit(std::string_view key,
       d.rollout_buckets = *edit.rollout_buckets;
     } else if (edit.rule) {
       if (*edit.rule == Rule::kRollout && d.rule != Rule::kRollout) {
-        return std::unexpected(Invalid("percentage", "percentage is required for rule 'rollout'"));
+        return std::unexpected(
+            InvalidDefinition("percentage", "percentage is required for rule 'rollout'"));
       }
       d.rule = *edit.rule;
       if (d.rule != Rule::kRollout) d.rollout_buckets = 0;

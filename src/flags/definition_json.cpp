@@ -10,10 +10,8 @@
 namespace payments::flags {
 namespace {
 
-constexpr std::string_view kCode = "flag_definition_invalid";
-
 payments::Error Invalid(std::string param, std::string message) {
-  return payments::Error::InvalidRequest(std::string(kCode), std::move(message), std::move(param));
+  return InvalidDefinition(std::move(param), std::move(message));
 }
 
 bool IsMerchantIdChar(char c) {
@@ -132,6 +130,11 @@ payments::Result<int> PercentageFromJson(const nlohmann::json& v) {
 }
 
 }  // namespace
+
+payments::Error InvalidDefinition(std::string param, std::string message) {
+  return payments::Error::InvalidRequest("flag_definition_invalid", std::move(message),
+                                         std::move(param));
+}
 
 payments::Status Validate(const Definition& d) {
   if (auto s = ValidateVariants(d); !s) return s;

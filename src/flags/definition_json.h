@@ -29,6 +29,10 @@ inline constexpr size_t kMaxVariants = 32;
 inline constexpr size_t kMaxVariantLength = 64;
 inline constexpr size_t kMaxDescriptionLength = 500;
 
+// The error every definition check returns: InvalidRequest, code
+// "flag_definition_invalid", param the field's path inside the definition.
+payments::Error InvalidDefinition(std::string param, std::string message);
+
 // Checks the invariants of a definition built in code (the CLI's options).
 payments::Status Validate(const Definition& definition);
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "flags/definition_json.h"
+
 namespace payments::flags {
 namespace {
 
@@ -18,11 +20,6 @@ constexpr std::array<KnownFlag, 2> kAll = {
 constexpr std::array<std::pair<std::string_view, const BoolFlag*>, 1> kProcessorSwitches = {{
     {"sandbox", &known::kProcessorSandboxEnabled},
 }};
-
-payments::Error Invalid(std::string param, std::string message) {
-  return payments::Error::InvalidRequest("flag_definition_invalid", std::move(message),
-                                         std::move(param));
-}
 
 }  // namespace
 
@@ -69,15 +66,15 @@ payments::Status CheckAgainstKnown(std::string_view key, const Definition& defin
     std::string keys;
     for (const KnownFlag& flag : kAll)
       keys += fmt::format("{}{}", keys.empty() ? "" : ", ", KeyOf(flag));
-    return std::unexpected(Invalid(
+    return std::unexpected(InvalidDefinition(
         "key", fmt::format("no code in this binary reads flag '{}' (known flags: {}); check the "
                            "spelling, or allow an unknown key for a flag a newer release reads",
                            key, keys)));
   }
   if (TypeOf(*known) != definition.type) {
-    return std::unexpected(
-        Invalid("type", fmt::format("flag '{}' is a {} flag, not {}", key, ToString(TypeOf(*known)),
-                                    ToString(definition.type))));
+    return std::unexpected(InvalidDefinition(
+        "type", fmt::format("flag '{}' is a {} flag, not {}", key, ToString(TypeOf(*known)),
+                            ToString(definition.type))));
   }
   if (const auto* s = std::get_if<const StringFlag*>(known)) {
     for (size_t i = 0; i < definition.variants.size(); ++i) {
@@ -87,7 +84,7 @@ payments::Status CheckAgainstKnown(std::string_view key, const Definition& defin
         for (std::string_view n : (*s)->variants) {
           names += fmt::format("{}{}", names.empty() ? "" : ", ", n);
         }
-        return std::unexpected(Invalid(
+        return std::unexpected(InvalidDefinition(
             fmt::format("variants[{}]", i),
             fmt::format("flag '{}' has no variant '{}' (its variants: {})", key, v, names)));
       }
