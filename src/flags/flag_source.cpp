@@ -1,5 +1,7 @@
 #include "flags/flag_source.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace payments::flags {
@@ -108,6 +110,15 @@ bool ProcessorEnabled(const FlagSource& source, std::string_view processor,
   const BoolFlag* kill_switch = known::ProcessorEnabledFlag(processor);
   if (kill_switch == nullptr) return true;
   return source.Evaluate(*kill_switch, {.merchant_id = merchant_id}).value;
+}
+
+payments::Status CheckProcessorEnabled(const FlagSource& source, std::string_view processor,
+                                       std::string_view merchant_id) {
+  if (ProcessorEnabled(source, processor, merchant_id)) return {};
+  return std::unexpected(Error::Of(
+      ErrorKind::kUnavailable, "processor_disabled",
+      fmt::format("Payments through processor '{}' are switched off for now; retry later.",
+                  processor)));
 }
 
 ExpandContractStage StageOf(const FlagSource& source, const StringFlag& flag,

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.h"
 #include "flags/known_flags.h"
 #include "flags/snapshot.h"
 
@@ -108,6 +109,11 @@ class StaticFlagSource final : public FlagSource {
 // (known::ProcessorEnabledFlag), or true for a processor that has none.
 bool ProcessorEnabled(const FlagSource& source, std::string_view processor,
                       std::string_view merchant_id);
+
+// The same as a Status for the payment path: kUnavailable (503 api_error),
+// code "processor_disabled", naming the processor, when the switch is off.
+payments::Status CheckProcessorEnabled(const FlagSource& source, std::string_view processor,
+                                       std::string_view merchant_id);
 
 // The stage of an expand/contract change (known::kExpandContractStages) and
 // what it means for the code that reads and writes the two columns.

@@ -163,6 +163,12 @@ TEST(FlagSourceTest, ProcessorKillSwitchAndExpandContractStage) {
   EXPECT_TRUE(ProcessorEnabled(source, "no-such-processor", "mer_1"));
   source.Set(With("processor.sandbox.enabled", R"({"type":"boolean","rule":"off"})"));
   EXPECT_FALSE(ProcessorEnabled(source, "sandbox", "mer_1"));
+  payments::Status gate = CheckProcessorEnabled(source, "sandbox", "mer_1");
+  ASSERT_FALSE(gate);
+  EXPECT_EQ(gate.error().kind, ErrorKind::kUnavailable);
+  EXPECT_EQ(gate.error().code, "processor_disabled");
+  EXPECT_NE(gate.error().message.find("'sandbox'"), std::string::npos);
+  EXPECT_TRUE(CheckProcessorEnabled(source, "other", "mer_1"));
 
   const StringFlag& stage = known::kProcessorTransactionIdStage;
   EXPECT_EQ(StageOf(source, stage, {}), ExpandContractStage::kOld);
