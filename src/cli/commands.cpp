@@ -31,6 +31,7 @@ int Main(int argc, char** argv) {
   AddServeCommand(app, exit_code);
   AddMigrateCommand(app, exit_code);
   AddMerchantsCommand(app, exit_code);
+  AddFlagsCommand(app, exit_code);
   AddSmokeCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
   bool known = argc <= 1 || argv[1][0] == '-';

@@ -11,6 +11,7 @@ namespace payments::cli {
 void AddServeCommand(CLI::App& app, int& exit_code);
 void AddMigrateCommand(CLI::App& app, int& exit_code);
 void AddMerchantsCommand(CLI::App& app, int& exit_code);
+void AddFlagsCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddSmokeCommand(CLI::App& app, int& exit_code);
 

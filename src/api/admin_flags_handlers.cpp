@@ -1,0 +1,180 @@
+#include "api/admin_flags_handlers.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "api/responses.h"
+#include "core/crypto.h"
+#include "flags/definition_edit.h"
+#include "flags/flag_view.h"
+#include "http/json_body.h"
+#include "runtime/log.h"
+#include "store/flag_store.h"
+
+namespace payments::api {
+namespace {
+
+using OrderedJson = nlohmann::ordered_json;
+
+http::Response ErrorResponse(const Error& e) {
+  http::Response r = FromError(e);
+  if (e.kind == ErrorKind::kAuthentication) r.SetHeader("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+struct Context {
+  db::Pool& pool;
+  std::string token;
+};
+
+// nullopt when the request may proceed, else the response to send.
+std::optional<http::Response> Guard(const Context& ctx, const http::Request& req) {
+  if (ctx.token.empty()) {
+    return ErrorResponse(
+        Error::NotFound(fmt::format("Unrecognized request URL ({}: {})", req.method, req.path)));
+  }
+  const std::string_view auth = req.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.empty()) {
+    return ErrorResponse(Error::Of(ErrorKind::kAuthentication, "authentication_required",
+                                   "The admin API needs Authorization: Bearer <admin token>"));
+  }
+  if (!auth.starts_with(kBearer) || !ConstantTimeEquals(auth.substr(kBearer.size()), ctx.token)) {
+    return ErrorResponse(
+        Error::Of(ErrorKind::kAuthentication, "invalid_admin_token", "Invalid admin token"));
+  }
+  return std::nullopt;
+}
+
+// The JSON body as an object (empty: {}), with only the fields given, or a
+// 400 naming what is wrong.
+payments::Result<nlohmann::json> BodyObject(const http::Request& req,
+                                            std::initializer_list<std::string_view> fields) {
+  auto body = http::ParseJsonObject(req.body);
+  if (!body) return body;
+  for (const auto& [name, value] : body->items()) {
+    if (std::find(fields.begin(), fields.end(), name) == fields.end()) {
+      return std::unexpected(Error::InvalidRequest(
+          "parameter_unknown", fmt::format("Received unknown parameter: {}", name), name));
+    }
+  }
+  return body;
+}
+
+payments::Result<store::FlagChange> ChangeFrom(const nlohmann::json& body,
+                                               const http::Request& req) {
+  store::FlagChange change;
+  for (auto [field, target] :
+       {std::pair<const char*, std::string*>{"reason", &change.reason}, {"actor", &change.actor}}) {
+    if (!body.contains(field)) continue;
+    if (!body[field].is_string()) {
+      return std::unexpected(Error::InvalidRequest(
+          "parameter_invalid_string", fmt::format("{} must be a string", field), field));
+    }
+    *target = body[field].get<std::string>();
+  }
+  if (change.actor.empty()) {
+    change.actor = req.remote_address.empty() ? "admin-api"
+                                              : fmt::format("admin-api ({})", req.remote_address);
+  }
+  return change;
+}
+
+http::Response List(Context& ctx, http::Request& req) {
+  if (auto denied = Guard(ctx, req)) return *denied;
+  auto conn = ctx.pool.Acquire();
+  if (!conn) return ErrorResponse(conn.error());
+  auto stored = store::ListFlags(**conn);
+  if (!stored) return ErrorResponse(stored.error());
+  OrderedJson data = OrderedJson::array();
+  for (const auto& view : flags::MergeFlags(*stored)) data.push_back(flags::ToJson(view));
+  return api::Json(200, ListObject("/admin/flags", std::move(data), false));
+}
+
+http::Response Get(Context& ctx, http::Request& req) {
+  if (auto denied = Guard(ctx, req)) return *denied;
+  const std::string key(req.PathParam("key"));
+  auto conn = ctx.pool.Acquire();
+  if (!conn) return ErrorResponse(conn.error());
+  auto stored = store::FindFlag(**conn, key);
+  if (!stored) return ErrorResponse(stored.error());
+  flags::FlagView view = flags::ViewOf(key, *stored);
+  if (!view.stored && view.declared == nullptr) {
+    return ErrorResponse(Error::NotFound(fmt::format("No such flag: '{}'", key), "key"));
+  }
+  return api::Json(200, flags::ToJson(view));
+}
+
+http::Response Put(Context& ctx, http::Request& req) {
+  if (auto denied = Guard(ctx, req)) return *denied;
+  const std::string key(req.PathParam("key"));
+  auto body = BodyObject(req, {"definition", "reason", "actor", "allow_unknown"});
+  if (!body) return ErrorResponse(body.error());
+  if (!body->contains("definition")) {
+    return ErrorResponse(Error::InvalidRequest(
+        "parameter_missing", "definition is required: the flag's whole definition", "definition"));
+  }
+  flags::DefinitionEdit edit;
+  edit.json = (*body)["definition"].dump();
+  if (body->contains("allow_unknown")) {
+    if (!(*body)["allow_unknown"].is_boolean()) {
+      return ErrorResponse(Error::InvalidRequest(
+          "parameter_invalid_boolean", "allow_unknown must be a boolean", "allow_unknown"));
+    }
+    edit.allow_unknown = (*body)["allow_unknown"].get<bool>();
+  }
+  auto change = ChangeFrom(*body, req);
+  if (!change) return ErrorResponse(change.error());
+  auto put = store::PutFlag(
+      ctx.pool, key,
+      [&](const std::optional<store::StoredFlag>& current) -> payments::Result<flags::Definition> {
+        auto next = flags::ApplyEdit(
+            key, current ? std::optional<std::string>(current->definition) : std::nullopt, edit);
+        if (!next && next.error().param != "key") {
+          // Fields are named as the client sent them: inside "definition".
+          Error e = next.error();
+          e.param = e.param.empty() ? "definition" : "definition." + e.param;
+          return std::unexpected(std::move(e));
+        }
+        return next;
+      },
+      *change);
+  if (!put) return ErrorResponse(put.error());
+  if (put->changed) {
+    log::Info("flag changed", {{"flag", key},
+                               {"version", put->flag.version},
+                               {"actor", change->actor},
+                               {"reason", change->reason}});
+  }
+  return api::Json(200, flags::ToJson(flags::ViewOf(key, put->flag)));
+}
+
+http::Response Delete(Context& ctx, http::Request& req) {
+  if (auto denied = Guard(ctx, req)) return *denied;
+  const std::string key(req.PathParam("key"));
+  auto body = BodyObject(req, {"reason", "actor"});
+  if (!body) return ErrorResponse(body.error());
+  auto change = ChangeFrom(*body, req);
+  if (!change) return ErrorResponse(change.error());
+  auto deleted = store::DeleteFlag(ctx.pool, key, *change);
+  if (!deleted) return ErrorResponse(deleted.error());
+  log::Info("flag deleted", {{"flag", key}, {"actor", change->actor}, {"reason", change->reason}});
+  OrderedJson out = flags::ToJson(flags::ViewOf(key, std::nullopt));
+  out["deleted"] = true;
+  out["previous"] = flags::ToJson(flags::ViewOf(key, *deleted));
+  return api::Json(200, out);
+}
+
+}  // namespace
+
+void RegisterAdminFlagRoutes(http::Router& router, db::Pool& pool, AdminFlagsOptions options) {
+  auto ctx = std::make_shared<Context>(Context{pool, std::move(options.token)});
+  router.Add("GET", "/admin/flags", [ctx](http::Request& r) { return List(*ctx, r); });
+  router.Add("GET", "/admin/flags/{key}", [ctx](http::Request& r) { return Get(*ctx, r); });
+  router.Add("PUT", "/admin/flags/{key}", [ctx](http::Request& r) { return Put(*ctx, r); });
+  router.Add("DELETE", "/admin/flags/{key}", [ctx](http::Request& r) { return Delete(*ctx, r); });
+}
+
+}  // namespace payments::api
