@@ -72,6 +72,12 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->envname("PAYMENTS_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+  sub->add_option("--admin-token", config->admin_token,
+                  "Bearer token of the admin API (/admin/flags); unset turns it off")
+      ->envname("PAYMENTS_ADMIN_TOKEN");
+  AddMillis(sub, "--flags-poll-interval", config->flags_poll_interval,
+            "PAYMENTS_FLAGS_POLL_INTERVAL",
+            "Re-read the flags this often even without a notification");
   sub->add_flag("--fault-injection", config->fault_injection,
                 "Enable the fault injection routes of the admin listener (drills only)")
       ->envname("PAYMENTS_FAULT_INJECTION");

@@ -14,16 +14,19 @@
 #include <optional>
 #include <thread>
 
+#include "api/admin_flags_handlers.h"
 #include "api/public_api.h"
 #include "core/build_info.h"
 #include "core/crypto.h"
 #include "core/host_port.h"
 #include "db/pool.h"
 #include "db/transaction.h"
+#include "flags/flag_source.h"
 #include "http/server.h"
 #include "migrate/migrator.h"
 #include "runtime/admin_api.h"
 #include "runtime/embedded_postgres.h"
+#include "runtime/flag_refresher.h"
 #include "runtime/health.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
@@ -77,7 +80,7 @@ payments::Result<DemoMerchant> EnsureDemoMerchant(db::Connection& conn, const st
   return DemoMerchant{created->id, created->secret_key};
 }
 
-payments::Result<Embedded> StartEmbedded(const ServeConfig& config) {
+Embedded MakeEmbedded(const ServeConfig& config) {
   Embedded e;
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
@@ -86,10 +89,15 @@ payments::Result<Embedded> StartEmbedded(const ServeConfig& config) {
                               .socket_dir = (fs::path(config.data_dir) / "run").string(),
                               .port = 5432,
                               .settings = {}});
-  log::Info("starting the embedded PostgreSQL", {{"data_dir", e.pg->options().data_dir}});
-  if (auto s = e.pg->Start(); !s) return std::unexpected(s.error());
-  if (auto s = e.pg->EnsureDatabase(kEmbeddedDatabase); !s) return std::unexpected(s.error());
   e.conninfo = e.pg->ConnInfo(kEmbeddedDatabase);
+  return e;
+}
+
+// Starts the embedded cluster, migrates it and makes sure of the demo merchant.
+payments::Status StartEmbedded(const ServeConfig& config, Embedded& e) {
+  log::Info("starting the embedded PostgreSQL", {{"data_dir", e.pg->options().data_dir}});
+  if (auto s = e.pg->Start(); !s) return s;
+  if (auto s = e.pg->EnsureDatabase(kEmbeddedDatabase); !s) return s;
   auto conn = db::Connection::Open({.conninfo = e.conninfo, .application_name = "payments serve"});
   if (!conn) return std::unexpected(conn.error());
   // The embedded default migrates itself; an external database never does.
@@ -103,7 +111,7 @@ payments::Result<Embedded> StartEmbedded(const ServeConfig& config) {
   auto demo = EnsureDemoMerchant(**conn, config.data_dir);
   if (!demo) return std::unexpected(demo.error());
   e.demo = *demo;
-  return e;
+  return {};
 }
 
 void PrintBanner(const std::string& public_address, const DemoMerchant& demo,
@@ -209,6 +217,34 @@ int RunServe(const ServeConfig& config) {
   health.Set("database", false, "not reached yet");
   health.Set("schema", false, "not checked yet");
 
+  // The database: the embedded default (started below, once the admin
+  // listener answers) or PAYMENTS_DATABASE_URL. Nothing connects yet.
+  std::optional<Embedded> embedded;
+  std::string conninfo = config.database_url;
+  if (conninfo.empty()) {
+    embedded = MakeEmbedded(config);
+    conninfo = embedded->conninfo;
+  }
+  EmbeddedPostgres* embedded_pg = embedded ? embedded->pg.get() : nullptr;
+  db::Pool pool({.connect = {.conninfo = conninfo,
+                             .application_name = "payments serve",
+                             .connect_timeout = std::chrono::seconds(2),
+                             .statement_timeout = config.statement_timeout,
+                             .lock_timeout = milliseconds(0),
+                             .idle_in_transaction_timeout = milliseconds(60'000)},
+                 .size = config.db_pool_size,
+                 .acquire_timeout = milliseconds(1000),
+                 .backoff_initial = milliseconds(50),
+                 .backoff_max = milliseconds(2000)});
+  log::Info("database",
+            {{"url", db::RedactConninfo(conninfo)}, {"embedded", embedded.has_value()}});
+  // Feature flags, on a connection of their own.
+  FlagRefresher flags({.connect = {.conninfo = conninfo,
+                                   .application_name = "payments flags",
+                                   .connect_timeout = std::chrono::seconds(2),
+                                   .statement_timeout = milliseconds(2000)},
+                       .poll_interval = config.flags_poll_interval});
+
   // The admin listener comes up first: probes answer (503) while we start.
   std::unique_ptr<http::Server> public_server;
   std::atomic<http::Server*> public_started{nullptr};  // for the admin thread
@@ -251,9 +287,22 @@ int RunServe(const ServeConfig& config) {
       return r;
     });
   }
+  api::RegisterAdminFlagRoutes(admin.router(), pool, {.token = config.admin_token});
+  // Probes answer on the admin I/O thread from memory; the admin API touches
+  // the database, so it runs on threads of its own and can never stall probes.
+  boost::asio::thread_pool admin_pool(2);
   http::Server admin_server(
       {.name = "admin", .io_threads = 1},
-      [&admin](http::Request req, http::Done done) { done(admin.Handle(req)); },
+      [&admin, &admin_pool](http::Request req, http::Done done) {
+        if (!req.path.starts_with("/admin/")) {
+          done(admin.Handle(req));
+          return;
+        }
+        boost::asio::post(admin_pool,
+                          [&admin, req = std::move(req), done = std::move(done)]() mutable {
+                            done(admin.Handle(req));
+                          });
+      },
       [&metrics](const http::Request& req, const http::Response& res, std::chrono::nanoseconds t) {
         AccessLog("admin", metrics, req, res, t);
       });
@@ -266,32 +315,16 @@ int RunServe(const ServeConfig& config) {
   const std::string admin_bound = FormatAddress(admin_address->host, *admin_port);
   log::Info("admin listening", {{"admin", admin_bound}});
 
-  std::optional<Embedded> embedded;
-  std::string conninfo = config.database_url;
-  if (conninfo.empty()) {
-    auto e = StartEmbedded(config);
-    if (!e) {
+  if (embedded) {
+    if (auto started = StartEmbedded(config, *embedded); !started) {
       log::Error("the embedded database did not start",
-                 {{"error", e.error().message}, {"detail", e.error().detail}});
+                 {{"error", started.error().message}, {"detail", started.error().detail}});
+      admin_server.Stop();
       return 1;
     }
-    embedded = std::move(*e);
-    conninfo = embedded->conninfo;
   }
-  EmbeddedPostgres* embedded_pg = embedded ? embedded->pg.get() : nullptr;
-
-  db::Pool pool({.connect = {.conninfo = conninfo,
-                             .application_name = "payments serve",
-                             .connect_timeout = std::chrono::seconds(2),
-                             .statement_timeout = config.statement_timeout,
-                             .lock_timeout = milliseconds(0),
-                             .idle_in_transaction_timeout = milliseconds(60'000)},
-                 .size = config.db_pool_size,
-                 .acquire_timeout = milliseconds(1000),
-                 .backoff_initial = milliseconds(50),
-                 .backoff_max = milliseconds(2000)});
-  log::Info("database",
-            {{"url", db::RedactConninfo(conninfo)}, {"embedded", embedded.has_value()}});
+  flags.Start();
+  ReportFlags(flags, health, metrics);
 
   // Wait for the database and a compatible schema; a signal meanwhile ends
   // the process quietly (nothing is in flight yet).
@@ -299,6 +332,7 @@ int RunServe(const ServeConfig& config) {
   while (true) {
     if (signals.count() > 0) {
       log::Info("stopped before becoming ready", {{"signal", signals.last()}});
+      flags.Stop();
       admin_server.Stop();
       if (embedded_pg != nullptr) (void)embedded_pg->Stop();
       return 0;
@@ -326,6 +360,9 @@ int RunServe(const ServeConfig& config) {
                                    {.idempotency_lock = config.idempotency_lock,
                                     .auth_cache_ttl = std::chrono::seconds(10),
                                     .fingerprint_key = fingerprint_key});
+  payments.SetProcessorGate([&flags](std::string_view processor, std::string_view merchant_id) {
+    return flags::CheckProcessorEnabled(flags, processor, merchant_id);
+  });
   api::PublicApi public_api(payments, version_info);
 
   // Background workers.
@@ -391,9 +428,16 @@ int RunServe(const ServeConfig& config) {
       w.Sample("payments_http_open_connections", {{"listener", "public"}},
                server->open_connections());
     }
+    const service::PaymentCounters counters = payments.Counters();
     w.Family("payments_payments_total", "counter", "Payment operations by outcome.");
-    for (const auto& [outcome, n] : payments.Counters().by_outcome) {
+    for (const auto& [outcome, n] : counters.by_outcome) {
       w.Sample("payments_payments_total", {{"outcome", outcome}}, static_cast<double>(n));
+    }
+    w.Family("payments_processor_calls_total", "counter", "Calls made to the processor.");
+    for (const auto& [operation, n] : counters.processor_calls) {
+      w.Sample("payments_processor_calls_total",
+               {{"processor", std::string(sandbox.name())}, {"operation", operation}},
+               static_cast<double>(n));
     }
     w.Family("payments_ready", "gauge", "1 while /readyz answers 200.");
     w.Sample("payments_ready", {}, health.Ready() ? 1 : 0);
@@ -470,7 +514,9 @@ int RunServe(const ServeConfig& config) {
   }
   // Phase 3: workers, handlers, the pool, the rest.
   for (auto& w : workers) w->Stop();
+  flags.Stop();
   handler_pool.join();
+  admin_pool.join();
   public_server->Stop();
   pool.Close();
   admin_server.Stop();

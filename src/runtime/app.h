@@ -36,6 +36,8 @@ struct ServeConfig {
   std::chrono::milliseconds statement_timeout{5000};
   std::string fingerprint_key;  // empty: generated once and kept in the database
   std::string log_level = "info";
+  std::string admin_token;  // empty: the admin flag API answers 404
+  std::chrono::milliseconds flags_poll_interval{5000};
   processors::SandboxOptions sandbox;
   // Enables POST /admin/fault/stall-event-loop?ms=N on the admin listener,
   // for drills that prove /livez notices a stuck event loop. Never in production.

@@ -72,9 +72,14 @@ void PaymentService::Count(std::string_view outcome) {
   ++outcomes_[std::string(outcome)];
 }
 
+void PaymentService::CountCall(std::string_view operation) {
+  std::lock_guard lock(mu_);
+  ++calls_[std::string(operation)];
+}
+
 PaymentCounters PaymentService::Counters() const {
   std::lock_guard lock(mu_);
-  return PaymentCounters{outcomes_};
+  return PaymentCounters{outcomes_, calls_};
 }
 
 payments::Result<Reply> PaymentService::CreatePayment(
@@ -84,7 +89,10 @@ payments::Result<Reply> PaymentService::CreatePayment(
   auto card = ValidateCard(input.card, CurrentYearMonth(now), "payment_method.card");
   if (!card) return std::unexpected(card.error());
   if (gate_) {
-    if (auto open = gate_(processor_.name()); !open) return std::unexpected(open.error());
+    if (auto open = gate_(processor_.name(), merchant_id); !open) {
+      Count("refused_processor_disabled");
+      return std::unexpected(open.error());
+    }
   }
   const std::string fingerprint = CardFingerprint(options_.fingerprint_key, card->number);
 
@@ -112,6 +120,7 @@ payments::Result<Reply> PaymentService::CreatePayment(
         request.currency = p.currency;
         request.card = &*card;
         request.capture = input.capture;
+        CountCall("authorize");
         const processors::ProcessorResult result = processor_.Authorize(request);
 
         std::string_view event_type;
@@ -170,6 +179,7 @@ payments::Result<Reply> PaymentService::CapturePayment(
           Payment p = std::move(**found);
           auto to_capture = PlanCapture(p, amount);
           if (!to_capture) return std::unexpected(to_capture.error());
+          CountCall("capture");
           const processors::ProcessorResult result = processor_.Capture(
               {p.id, merchant_id, exec.input() ? exec.input()->key : NewId("cap", now),
                p.processor_reference.value_or(""), *to_capture, p.currency});
@@ -209,6 +219,7 @@ payments::Result<Reply> PaymentService::CancelPayment(
           if (!*found) return std::unexpected(NoSuchPayment(payment_id));
           Payment p = std::move(**found);
           if (auto plan = PlanCancel(p); !plan) return std::unexpected(plan.error());
+          CountCall("cancel");
           const processors::ProcessorResult result = processor_.Cancel(
               {p.id, merchant_id, exec.input() ? exec.input()->key : NewId("cnl", now),
                p.processor_reference.value_or(""), p.amount, p.currency});
@@ -245,6 +256,7 @@ payments::Result<Reply> PaymentService::RefundPayment(
           if (!to_refund) return std::unexpected(to_refund.error());
           Refund refund;
           refund.id = NewId("re", now);
+          CountCall("refund");
           const processors::ProcessorResult result =
               processor_.Refund({p.id, merchant_id, exec.input() ? exec.input()->key : refund.id,
                                  p.processor_reference.value_or(""), *to_refund, p.currency});

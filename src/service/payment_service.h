@@ -49,12 +49,14 @@ struct ServiceOptions {
 
 // Outcome counters for /metrics.
 struct PaymentCounters {
-  std::map<std::string, int64_t> by_outcome;  // "captured", "authorized", "failed", ...
+  std::map<std::string, int64_t> by_outcome;       // "captured", "authorized", "failed", ...
+  std::map<std::string, int64_t> processor_calls;  // "authorize", "capture", "cancel", "refund"
 };
 
-// Decides whether a processor may be called now (the kill switch). Returns
-// an error to fail fast without calling it.
-using ProcessorGate = std::function<payments::Status(std::string_view processor)>;
+// Decides whether a processor may be called now for this merchant (the kill
+// switch). Returns an error to fail fast without calling it.
+using ProcessorGate =
+    std::function<payments::Status(std::string_view processor, std::string_view merchant_id)>;
 
 class PaymentService {
  public:
@@ -97,6 +99,7 @@ class PaymentService {
 
  private:
   void Count(std::string_view outcome);
+  void CountCall(std::string_view operation);
 
   db::Pool& pool_;
   processors::Processor& processor_;
@@ -110,6 +113,7 @@ class PaymentService {
   };
   std::unordered_map<std::string, CachedKey> auth_cache_;
   std::map<std::string, int64_t> outcomes_;
+  std::map<std::string, int64_t> calls_;
 };
 
 }  // namespace payments::service
