@@ -31,6 +31,7 @@ int Main(int argc, char** argv) {
   AddMigrateCommand(app, exit_code);
   AddMerchantsCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
+  AddEventsCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -13,6 +13,7 @@ void AddServeCommand(CLI::App& app, int& exit_code);
 void AddMigrateCommand(CLI::App& app, int& exit_code);
 void AddMerchantsCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddEventsCommand(CLI::App& app, int& exit_code);
 
 // --database-url / PAYMENTS_DATABASE_URL, for subcommands that need a database.
 CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url);
