@@ -1,14 +1,20 @@
-// `payments events …`: the event schemas' checks, run by CI, and publishing
-// new schema versions.
+// `payments events …`: the event schemas' checks, run by CI, publishing new
+// schema versions, and the outbox relay on its own (what `serve` runs
+// inside), for operators who run it apart and for the crash drills.
 #include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "cli/subcommands.h"
 #include "events/cloud_event.h"
 #include "events/event_types.h"
+#include "events/outbox_relay.h"
 #include "events/schema_registry.h"
+#include "runtime/log.h"
 
 namespace payments::cli {
 namespace {
@@ -112,6 +118,68 @@ void AddLockSchemas(CLI::App* events, int& exit_code) {
   });
 }
 
+void AddRelay(CLI::App* events, int& exit_code) {
+  struct Args {
+    std::string database_url;
+    std::string brokers;
+    std::string topic = "payments.events";
+    int batch_size = 500;
+    int retention_days = 30;
+  };
+  auto args = std::make_shared<Args>();
+  auto* sub = events->add_subcommand(
+      "relay", "Publish the event outbox to Kafka until SIGTERM or SIGINT (serve runs it inside)");
+  AddDatabaseUrlOption(sub, args->database_url)->required();
+  sub->add_option("--kafka-brokers", args->brokers, "Kafka bootstrap servers (host:port,...)")
+      ->envname("PAYMENTS_KAFKA_BROKERS")
+      ->required();
+  sub->add_option("--kafka-topic", args->topic, "The topic events are published to")
+      ->envname("PAYMENTS_KAFKA_TOPIC")
+      ->capture_default_str();
+  sub->add_option("--batch-size", args->batch_size, "Events per batch")
+      ->envname("PAYMENTS_EVENTS_BATCH_SIZE")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  sub->add_option("--retention-days", args->retention_days,
+                  "Days published events are kept (and listed by the API)")
+      ->envname("PAYMENTS_EVENTS_RETENTION_DAYS")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
+  sub->callback([args, &exit_code] {
+    events::RelayOptions options;
+    options.database.conninfo = args->database_url;
+    options.brokers = args->brokers;
+    options.topic = args->topic;
+    options.batch_size = args->batch_size;
+    options.retention = std::chrono::hours(24 * args->retention_days);
+    options.kafka_settings = events::KafkaSettingsFromEnvironment();
+    auto relay = events::OutboxRelay::Create(std::move(options));
+    if (!relay) {
+      PrintError(relay.error().message);
+      exit_code = 2;
+      return;
+    }
+    // Block the signals before the relay's threads start, so they inherit
+    // the mask and only sigwait below sees them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    (*relay)->Start();
+    log::Info("events relay: started", {{"topic", args->topic}});
+    int signal = 0;
+    sigwait(&signals, &signal);
+    log::Info("events relay: stopping", {{"signal", strsignal(signal)}});
+    (*relay)->Stop();
+    const events::RelayMetrics m = (*relay)->Metrics();
+    log::Info("events relay: stopped",
+              {{"published", m.published_total}, {"failed", m.failed_total}});
+    log::Flush();
+    exit_code = 0;
+  });
+}
+
 }  // namespace
 
 void AddEventsCommand(CLI::App& app, int& exit_code) {
@@ -119,6 +187,7 @@ void AddEventsCommand(CLI::App& app, int& exit_code) {
   events->require_subcommand(1);
   AddCheckSchemas(events, exit_code);
   AddLockSchemas(events, exit_code);
+  AddRelay(events, exit_code);
 }
 
 }  // namespace payments::cli
