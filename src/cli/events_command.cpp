@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 #include "cli/subcommands.h"
 #include "events/cloud_event.h"
@@ -19,103 +20,71 @@
 namespace payments::cli {
 namespace {
 
-CLI::Option* AddSchemaDirOption(CLI::App* sub, std::string& dir) {
-  return sub->add_option("--dir", dir, "The event schema directory")
+struct CheckedSchemas {
+  std::vector<events::SchemaFile> files;
+  std::vector<events::LockEntry> lock;
+  events::SchemaCheck check;
+};
+
+// Adds a subcommand that reads and checks the schema directory, then runs
+// `run` (which returns the exit code). Unreadable input exits 2.
+void AddSchemaCommand(CLI::App* events, const char* name, const char* description, int& exit_code,
+                      std::function<int(const std::string&, CheckedSchemas&)> run) {
+  auto dir = std::make_shared<std::string>("schemas/events");
+  auto* sub = events->add_subcommand(name, description);
+  sub->add_option("--dir", *dir, "The event schema directory")
       ->envname("PAYMENTS_SCHEMAS_DIR")
       ->capture_default_str();
+  sub->callback([dir, run = std::move(run), &exit_code] {
+    auto files = events::ReadSchemaDirectory(*dir);
+    auto lock = files ? events::ReadSchemaLock(*dir) : std::vector<events::LockEntry>{};
+    if (!files || !lock) {
+      PrintError(!files ? files.error().message : lock.error().message);
+      exit_code = 2;
+      return;
+    }
+    CheckedSchemas schemas{std::move(*files), std::move(*lock), {}};
+    schemas.check = events::CheckSchemas(schemas.files, schemas.lock, events::kEventTypes,
+                                         events::kCurrentSchemaVersion);
+    exit_code = run(*dir, schemas);
+  });
 }
 
-// Reads the schemas and the lock and checks them; prints every problem.
-// Returns the exit code, and the files and lock through the out parameters.
-int LoadAndCheck(const std::string& dir, std::vector<events::SchemaFile>& files,
-                 std::vector<events::LockEntry>& lock, events::SchemaCheck& check) {
-  auto read = events::ReadSchemaDirectory(dir);
-  if (!read) {
-    PrintError(read.error().message);
-    return 2;
+int CheckSchemas(const std::string&, CheckedSchemas& schemas) {
+  const events::SchemaCheck& check = schemas.check;
+  for (const std::string& p : check.problems) PrintError(p);
+  for (const std::string& p : check.emitted_unpublished) PrintError(p);
+  if (!check.ok()) return 1;
+  for (const std::string& p : check.unpublished) {
+    std::printf("check-schemas: %s is not published yet (allowed until the service emits it)\n",
+                p.c_str());
   }
-  auto locked = events::ReadSchemaLock(dir);
-  if (!locked) {
-    PrintError(locked.error().message);
-    return 2;
-  }
-  files = std::move(*read);
-  lock = std::move(*locked);
-  check = events::CheckSchemas(files, lock, events::kEventTypes, events::kCurrentSchemaVersion);
+  std::printf(
+      "check-schemas: %d types, %d versions: published versions unchanged, every version "
+      "compatible with the one before\n",
+      check.types, check.versions);
   return 0;
 }
 
-void AddCheckSchemas(CLI::App* events, int& exit_code) {
-  auto dir = std::make_shared<std::string>("schemas/events");
-  auto* sub = events->add_subcommand(
-      "check-schemas",
-      "Fail when a published event schema changed or a new version is not backward compatible");
-  AddSchemaDirOption(sub, *dir);
-  sub->callback([dir, &exit_code] {
-    std::vector<events::SchemaFile> files;
-    std::vector<events::LockEntry> lock;
-    events::SchemaCheck check;
-    if (int code = LoadAndCheck(*dir, files, lock, check); code != 0) {
-      exit_code = code;
-      return;
-    }
-    for (const std::string& p : check.problems) PrintError(p);
-    if (!check.ok()) {
-      exit_code = 1;
-      return;
-    }
-    for (const std::string& p : check.unpublished) {
-      std::printf("check-schemas: %s is not published yet (allowed until the service emits it)\n",
-                  p.c_str());
-    }
-    std::printf(
-        "check-schemas: %d types, %d versions: published versions unchanged, every "
-        "version compatible with the one before\n",
-        check.types, check.versions);
-    exit_code = 0;
-  });
-}
-
-void AddLockSchemas(CLI::App* events, int& exit_code) {
-  auto dir = std::make_shared<std::string>("schemas/events");
-  auto* sub = events->add_subcommand(
-      "lock-schemas", "Publish the schema versions that are not in the lock file yet");
-  AddSchemaDirOption(sub, *dir);
-  sub->callback([dir, &exit_code] {
-    std::vector<events::SchemaFile> files;
-    std::vector<events::LockEntry> lock;
-    events::SchemaCheck check;
-    if (int code = LoadAndCheck(*dir, files, lock, check); code != 0) {
-      exit_code = code;
-      return;
-    }
-    // Publishing is what fixes "emitted but not published"; every other
-    // problem must be fixed first, or it would be frozen forever.
-    bool blocked = false;
-    for (const std::string& p : check.problems) {
-      if (p.find("is not published") != std::string::npos) continue;
-      PrintError(p);
-      blocked = true;
-    }
-    if (blocked) {
-      exit_code = 1;
-      return;
-    }
-    const std::string path = *dir + "/" + std::string(events::kSchemaLockFile);
-    const std::string text = events::FormatSchemaLock(events::LockSchemas(files, lock));
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) {
-      PrintError(fmt::format("cannot write {}", path));
-      exit_code = 1;
-      return;
-    }
-    for (const std::string& p : check.unpublished)
-      std::printf("lock-schemas: published %s\n", p.c_str());
-    if (check.unpublished.empty()) std::puts("lock-schemas: every version is published already");
-    exit_code = 0;
-  });
+int LockSchemas(const std::string& dir, CheckedSchemas& schemas) {
+  // Every problem but "emitted and unpublished" must be fixed first, or
+  // publishing would freeze it forever.
+  for (const std::string& p : schemas.check.problems) PrintError(p);
+  if (!schemas.check.problems.empty()) return 1;
+  const std::string path = dir + "/" + std::string(events::kSchemaLockFile);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << events::FormatSchemaLock(events::LockSchemas(schemas.files, schemas.lock));
+  out.close();
+  if (!out) {
+    PrintError(fmt::format("cannot write {}", path));
+    return 1;
+  }
+  for (const std::string& p : schemas.check.unpublished) {
+    std::printf("lock-schemas: published %s\n", p.c_str());
+  }
+  if (schemas.check.unpublished.empty())
+    std::puts("lock-schemas: every version is published already");
+  return 0;
 }
 
 void AddRelay(CLI::App* events, int& exit_code) {
@@ -185,8 +154,13 @@ void AddRelay(CLI::App* events, int& exit_code) {
 void AddEventsCommand(CLI::App& app, int& exit_code) {
   auto* events = app.add_subcommand("events", "Event schemas and the outbox relay");
   events->require_subcommand(1);
-  AddCheckSchemas(events, exit_code);
-  AddLockSchemas(events, exit_code);
+  AddSchemaCommand(
+      events, "check-schemas",
+      "Fail when a published event schema changed or a new version is not backward compatible",
+      exit_code, CheckSchemas);
+  AddSchemaCommand(events, "lock-schemas",
+                   "Publish the schema versions that are not in the lock file yet", exit_code,
+                   LockSchemas);
   AddRelay(events, exit_code);
 }
 

@@ -207,7 +207,7 @@ SchemaCheck CheckSchemas(const std::vector<SchemaFile>& files, const std::vector
       check.problems.push_back(
           fmt::format("{}: missing; the service emits {} version {}", path, type, emitted_version));
     } else if (!locked.contains(path)) {
-      check.problems.push_back(fmt::format(
+      check.emitted_unpublished.push_back(fmt::format(
           "{}: the service emits this version but it is not published (run `payments events "
           "lock-schemas`)",
           path));

@@ -88,7 +88,9 @@ TEST(SchemaRegistryTest, GapsWrongIdsAndCopiedPinsFail) {
 TEST(SchemaRegistryTest, WhatTheServiceEmitsMustExistAndBePublished) {
   const SchemaFile v1 = File("payment.created", 1, Schema("payment.created", 1));
   SchemaCheck check = CheckSchemas({v1}, {}, kEmitted, 1);
-  EXPECT_EQ(check.problems,
+  EXPECT_FALSE(check.ok());
+  EXPECT_EQ(check.problems, Strings{});
+  EXPECT_EQ(check.emitted_unpublished,
             Strings{"payment.created/v1.json: the service emits this version but it is not "
                     "published (run `payments events lock-schemas`)"});
   check = CheckSchemas({v1}, {Locked(v1)}, kEmitted, 2);

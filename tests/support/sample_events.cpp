@@ -23,7 +23,8 @@ PaymentStatus StatusFor(std::string_view type) {
 }  // namespace
 
 events::Event SampleEvent(std::string_view type, const std::string& merchant_id,
-                          const std::string& payment_id, std::chrono::system_clock::time_point at) {
+                          const std::string& payment_id, std::chrono::system_clock::time_point at,
+                          std::optional<PaymentStatus> status) {
   const int64_t created =
       std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
   if (type == events::kRefundCreated) {
@@ -41,7 +42,7 @@ events::Event SampleEvent(std::string_view type, const std::string& merchant_id,
   p.merchant_id = merchant_id;
   p.amount = 2500;
   p.currency = "eur";
-  p.status = StatusFor(type);
+  p.status = status.value_or(StatusFor(type));
   p.amount_captured = p.status == PaymentStatus::kAuthorized ||
                               p.status == PaymentStatus::kCanceled ||
                               p.status == PaymentStatus::kFailed

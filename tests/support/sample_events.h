@@ -5,20 +5,24 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "db/connection.h"
 #include "events/cloud_event.h"
+#include "payments/payment.h"
 
 namespace payments::testing {
 
 // An event of `type` about `payment_id`, whose data has the status that type
-// implies (payment.refunded: partially_refunded; refund.created: a refund).
+// implies (payment.refunded: partially_refunded; refund.created: a refund),
+// or `status` when given.
 events::Event SampleEvent(
     std::string_view type, const std::string& merchant_id, const std::string& payment_id,
-    std::chrono::system_clock::time_point at = std::chrono::system_clock::now());
+    std::chrono::system_clock::time_point at = std::chrono::system_clock::now(),
+    std::optional<PaymentStatus> status = std::nullopt);
 
 // What is wrong with a serialized event against schemas/events (empty when
 // it is valid). Loads the schemas once per process.
