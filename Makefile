@@ -16,10 +16,12 @@ build: deps
 	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# No load balancer in front of a laptop: Ctrl-C need not wait for one to notice.
 run: build
-	$(BUILD_DIR)/payments serve
+	PAYMENTS_DRAIN_DELAY=$${PAYMENTS_DRAIN_DELAY:-0} $(BUILD_DIR)/payments serve
 
 test: build
+	@rm -rf $(BUILD_DIR)/test-logs
 	$(BUILD_DIR)/payments events check-schemas --dir schemas/events
 	$(BUILD_DIR)/pg_harness -- ctest --test-dir $(BUILD_DIR) -j $(JOBS) --output-on-failure
 

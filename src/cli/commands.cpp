@@ -32,6 +32,16 @@ int Main(int argc, char** argv) {
   AddMerchantsCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
   AddEventsCommand(app, exit_code);
+  bool known = argc <= 1 || argv[1][0] == '-';
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+    known = known || sub->get_name() == argv[1];
+  }
+  if (!known) {
+    PrintError(fmt::format("unknown command '{}' (commands: {})", argv[1], names));
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -1,5 +1,90 @@
+// `payments serve`: every option also reads its PAYMENTS_* variable.
+#include <fmt/format.h>
+
 #include "cli/subcommands.h"
+#include "core/host_port.h"
+#include "runtime/app.h"
+#include "runtime/log.h"
 
 namespace payments::cli {
-void AddServeCommand(CLI::App&, int&) {}
+namespace {
+
+// Milliseconds options are given as integers of milliseconds.
+CLI::Option* AddMillis(CLI::App* sub, const std::string& name, std::chrono::milliseconds& target,
+                       const std::string& env, const std::string& help) {
+  return sub
+      ->add_option_function<int64_t>(
+          name, [&target](const int64_t& v) { target = std::chrono::milliseconds(v); },
+          fmt::format("{} (milliseconds, default {})", help, target.count()))
+      ->envname(env)
+      ->check(CLI::NonNegativeNumber);
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, int& exit_code) {
+  auto config = std::make_shared<runtime::ServeConfig>();
+  auto* sub = app.add_subcommand("serve", "Run the payment service");
+  sub->add_option("--listen", config->listen, "Public API address HOST:PORT")
+      ->envname("PAYMENTS_LISTEN")
+      ->capture_default_str();
+  sub->add_option("--admin-listen", config->admin_listen,
+                  "Probes, metrics and admin API address HOST:PORT")
+      ->envname("PAYMENTS_ADMIN_LISTEN")
+      ->capture_default_str();
+  AddDatabaseUrlOption(sub, config->database_url);
+  sub->add_option("--data-dir", config->data_dir,
+                  "Directory of the embedded default database (when no database URL is set)")
+      ->envname("PAYMENTS_DATA_DIR")
+      ->capture_default_str();
+  sub->add_option("--db-pool-size", config->db_pool_size, "Database connections at most")
+      ->envname("PAYMENTS_DB_POOL_SIZE")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  sub->add_option("--workers", config->workers, "Threads that run request handlers")
+      ->envname("PAYMENTS_WORKERS")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  sub->add_option("--io-threads", config->io_threads, "Threads of the public event loop")
+      ->envname("PAYMENTS_IO_THREADS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  AddMillis(sub, "--drain-delay", config->drain_delay, "PAYMENTS_DRAIN_DELAY",
+            "After SIGTERM, keep accepting this long while unready");
+  AddMillis(sub, "--shutdown-timeout", config->shutdown_timeout, "PAYMENTS_SHUTDOWN_TIMEOUT",
+            "Then wait this long for in-flight requests");
+  AddMillis(sub, "--idempotency-lock", config->idempotency_lock, "PAYMENTS_IDEMPOTENCY_LOCK",
+            "How long a claimed Idempotency-Key stays locked if its request dies");
+  AddMillis(sub, "--liveness-stall", config->liveness_stall, "PAYMENTS_LIVENESS_STALL",
+            "/livez fails when the event loop has not run for this long");
+  AddMillis(sub, "--statement-timeout", config->statement_timeout, "PAYMENTS_STATEMENT_TIMEOUT",
+            "Longest a database statement may run");
+  AddMillis(sub, "--sandbox-latency", config->sandbox.latency, "PAYMENTS_SANDBOX_LATENCY",
+            "Simulated latency of every sandbox processor call");
+  AddMillis(sub, "--sandbox-slow-latency", config->sandbox.slow_latency,
+            "PAYMENTS_SANDBOX_SLOW_LATENCY", "Latency of the sandbox's slow test card");
+  AddMillis(sub, "--processor-timeout", config->sandbox.timeout, "PAYMENTS_PROCESSOR_TIMEOUT",
+            "Give up on a processor call after this long");
+  sub->add_option("--fingerprint-key", config->fingerprint_key,
+                  "HMAC key for card fingerprints (default: generated once, kept in the database)")
+      ->envname("PAYMENTS_FINGERPRINT_KEY");
+  sub->add_option("--log-level", config->log_level, "debug, info, warn or error")
+      ->envname("PAYMENTS_LOG_LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  sub->add_flag("--fault-injection", config->fault_injection,
+                "Enable the fault injection routes of the admin listener (drills only)")
+      ->envname("PAYMENTS_FAULT_INJECTION");
+  sub->callback([config, &exit_code] {
+    for (const std::string* address : {&config->listen, &config->admin_listen}) {
+      if (auto parsed = ParseHostPort(*address); !parsed) {
+        PrintError(parsed.error().message);
+        exit_code = 2;
+        return;
+      }
+    }
+    exit_code = runtime::RunServe(*config);
+  });
+}
+
 }  // namespace payments::cli

@@ -20,8 +20,10 @@ bool Luhn(const std::string& digits) {
 
 bool IsKeyChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
-// Digits inside an identifier (pay_4242…) are part of a name, not a number.
+// Digits inside an identifier (pay_4242…) are part of a name, and digits
+// after a decimal point are a fraction (0.4242424242424242), not a card.
 bool IsWordChar(char c) { return IsKeyChar(c) || c == '_'; }
+bool IsNumberContext(char c) { return IsWordChar(c) || c == '.'; }
 
 }  // namespace
 
@@ -44,7 +46,7 @@ std::string RedactSecrets(std::string text) {
   size_t i = 0;
   while (i < text.size()) {
     if (!std::isdigit(static_cast<unsigned char>(text[i])) ||
-        (i > 0 && IsWordChar(text[i - 1]))) {
+        (i > 0 && IsNumberContext(text[i - 1]))) {
       ++i;
       continue;
     }

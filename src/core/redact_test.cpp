@@ -18,6 +18,9 @@ TEST(RedactTest, LeavesOrdinaryNumbersAlone) {
   EXPECT_EQ(RedactSecrets("took 1234 ms"), "took 1234 ms");
   EXPECT_EQ(RedactSecrets("time 1700000000000"), "time 1700000000000");
   EXPECT_EQ(RedactSecrets("pay_4242424242424242"), "pay_4242424242424242");
+  // A float's fraction is not a card number (and redacting it would break JSON).
+  EXPECT_EQ(RedactSecrets("{\"duration_ms\":60.4242424242424242}"),
+            "{\"duration_ms\":60.4242424242424242}");
 }
 
 TEST(RedactTest, MasksSecretKeys) {

@@ -51,6 +51,9 @@ payments::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOpti
 
   PGconn* raw = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (raw == nullptr) return std::unexpected(Error::Unavailable("database unavailable", "out of memory"));
+  // Server notices ("relation already exists, skipping") are not errors and
+  // must not reach stderr; errors come back as results.
+  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
   std::unique_ptr<Connection> conn(new Connection(raw));
   if (PQstatus(raw) != CONNECTION_OK) {
     return std::unexpected(Error::Unavailable("database unavailable", TrimMessage(PQerrorMessage(raw))));

@@ -41,6 +41,11 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
 
+  // Annotations for the access log and metrics; never sent.
+  std::string route;         // the matched template, "" when none matched
+  std::string merchant_id;   // the authenticated merchant
+  std::string error_detail;  // internal cause of a 5xx
+
   Response& SetHeader(std::string name, std::string value);
   std::string_view Header(std::string_view name) const;  // case-insensitive
 };

@@ -470,6 +470,8 @@ Clock::time_point Server::last_tick() const {
   return Clock::time_point(Clock::duration(impl_->last_tick_ns_.load()));
 }
 
+void Server::RunOnLoop(std::function<void()> fn) { asio::post(impl_->ioc_, std::move(fn)); }
+
 std::vector<std::string> Server::InFlightRequests() const {
   std::lock_guard lock(impl_->mu_);
   std::vector<std::string> out;

@@ -70,6 +70,9 @@ class Server {
   // "POST /v1/payments (req_...)" for each request still being handled.
   std::vector<std::string> InFlightRequests() const;
 
+  // Runs fn on the event loop. For fault injection drills (a stalled loop).
+  void RunOnLoop(std::function<void()> fn);
+
   class Impl;
 
  private:

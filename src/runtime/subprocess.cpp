@@ -1,6 +1,7 @@
 #include "runtime/subprocess.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/wait.h>
@@ -35,7 +36,13 @@ payments::Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   const pid_t pid = fork();
   if (pid < 0) return std::unexpected(Error::Internal("fork failed", std::strerror(errno)));
   if (pid == 0) {
-    // Child: only async-signal-safe calls from here on.
+    // Child: only async-signal-safe calls from here on. The parent may have
+    // blocked or ignored signals (the service's signal watcher); the child
+    // starts clean.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
     setsid();
     if (capture) {
       dup2(pipefd[1], STDOUT_FILENO);

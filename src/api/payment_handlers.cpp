@@ -1,0 +1,133 @@
+#include "api/payment_handlers.h"
+
+#include <fmt/format.h>
+
+#include "api/requests.h"
+#include "api/responses.h"
+#include "http/json_body.h"
+#include "payments/payment_json.h"
+
+namespace payments::api {
+namespace {
+
+using service::PaymentService;
+
+bool IsJsonContentType(std::string_view value) {
+  const std::string_view type = value.substr(0, value.find(';'));
+  std::string lower;
+  for (char c : type) {
+    if (c != ' ') lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return lower == "application/json";
+}
+
+// The body of a POST as a JSON object: 415 unless it is JSON (an empty body
+// is {} and needs no content type).
+payments::Result<nlohmann::json> Body(const http::Request& req) {
+  const bool empty = req.body.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (!empty && !IsJsonContentType(req.Header("content-type"))) {
+    return std::unexpected(Error::Of(ErrorKind::kUnsupportedMediaType, "unsupported_media_type",
+                                     "The request body must be JSON, sent with Content-Type: "
+                                     "application/json."));
+  }
+  return http::ParseJsonObject(req.body);
+}
+
+payments::Result<std::optional<service::IdempotencyInput>> Idempotency(
+    const http::Request& req, const nlohmann::json& body, const PaymentService& payments) {
+  if (!req.HasHeader("idempotency-key")) return std::optional<service::IdempotencyInput>();
+  const std::string_view key = req.Header("idempotency-key");
+  if (auto s = ValidateIdempotencyKey(key); !s) return std::unexpected(s.error());
+  // nlohmann::json keeps object keys sorted, so dump() is a canonical form.
+  return std::optional<service::IdempotencyInput>(service::IdempotencyInput{
+      std::string(key), req.method, req.path, payments.RequestHash(req.method, req.path, body.dump())});
+}
+
+http::Response Answer(const payments::Result<service::Reply>& reply) {
+  return reply ? FromReply(*reply) : FromError(reply.error());
+}
+
+// The {id} of the path; a malformed id is simply not found.
+std::string PaymentId(const http::Request& req) { return std::string(req.PathParam("id")); }
+
+http::Response CreatePayment(PaymentService& payments, http::Request& req) {
+  auto body = Body(req);
+  if (!body) return FromError(body.error());
+  auto idem = Idempotency(req, *body, payments);
+  if (!idem) return FromError(idem.error());
+  auto input = ParseCreatePayment(*body);
+  if (!input) return FromError(input.error());
+  return Answer(payments.CreatePayment(req.merchant_id, *input, *idem));
+}
+
+http::Response CapturePayment(PaymentService& payments, http::Request& req) {
+  auto body = Body(req);
+  if (!body) return FromError(body.error());
+  auto idem = Idempotency(req, *body, payments);
+  if (!idem) return FromError(idem.error());
+  auto amount = ParseCapture(*body);
+  if (!amount) return FromError(amount.error());
+  return Answer(payments.CapturePayment(req.merchant_id, PaymentId(req), *amount, *idem));
+}
+
+http::Response CancelPayment(PaymentService& payments, http::Request& req) {
+  auto body = Body(req);
+  if (!body) return FromError(body.error());
+  auto idem = Idempotency(req, *body, payments);
+  if (!idem) return FromError(idem.error());
+  if (auto s = ParseCancel(*body); !s) return FromError(s.error());
+  return Answer(payments.CancelPayment(req.merchant_id, PaymentId(req), *idem));
+}
+
+http::Response RefundPayment(PaymentService& payments, http::Request& req) {
+  auto body = Body(req);
+  if (!body) return FromError(body.error());
+  auto idem = Idempotency(req, *body, payments);
+  if (!idem) return FromError(idem.error());
+  auto input = ParseRefund(*body);
+  if (!input) return FromError(input.error());
+  return Answer(payments.RefundPayment(req.merchant_id, PaymentId(req), *input, *idem));
+}
+
+http::Response GetPayment(PaymentService& payments, http::Request& req) {
+  auto p = payments.GetPayment(req.merchant_id, PaymentId(req));
+  if (!p) return FromError(p.error());
+  return Json(200, PaymentToJson(*p));
+}
+
+http::Response ListPayments(PaymentService& payments, http::Request& req) {
+  auto params = ParseListParams(req.query);
+  if (!params) return FromError(params.error());
+  auto page = payments.ListPayments(req.merchant_id, params->limit, params->starting_after);
+  if (!page) return FromError(page.error());
+  nlohmann::ordered_json data = nlohmann::ordered_json::array();
+  for (const Payment& p : page->payments) data.push_back(PaymentToJson(p));
+  return Json(200, ListObject("/v1/payments", std::move(data), page->has_more));
+}
+
+http::Response GetBalance(PaymentService& payments, http::Request& req) {
+  if (!req.query.empty()) {
+    return FromError(Error::InvalidRequest("parameter_unknown",
+                                           "GET /v1/balance takes no parameters."));
+  }
+  auto balance = payments.Balance(req.merchant_id);
+  if (!balance) return FromError(balance.error());
+  return Json(200, BalanceToJson(*balance));
+}
+
+}  // namespace
+
+void RegisterPaymentRoutes(http::Router& router, PaymentService& payments) {
+  auto bind = [&payments](http::Response (*fn)(PaymentService&, http::Request&)) {
+    return [&payments, fn](http::Request& req) { return fn(payments, req); };
+  };
+  router.Add("POST", "/v1/payments", bind(CreatePayment));
+  router.Add("GET", "/v1/payments", bind(ListPayments));
+  router.Add("GET", "/v1/payments/{id}", bind(GetPayment));
+  router.Add("POST", "/v1/payments/{id}/capture", bind(CapturePayment));
+  router.Add("POST", "/v1/payments/{id}/cancel", bind(CancelPayment));
+  router.Add("POST", "/v1/payments/{id}/refunds", bind(RefundPayment));
+  router.Add("GET", "/v1/balance", bind(GetBalance));
+}
+
+}  // namespace payments::api

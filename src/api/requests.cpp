@@ -1,0 +1,285 @@
+#include "api/requests.h"
+
+#include <charconv>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/money.h"
+#include "http/json_body.h"
+
+namespace payments::api {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Join(std::string_view prefix, std::string_view name) {
+  return prefix.empty() ? std::string(name) : fmt::format("{}.{}", prefix, name);
+}
+
+Error Invalid(std::string code, std::string message, std::string param) {
+  return Error::InvalidRequest(std::move(code), std::move(message), std::move(param));
+}
+
+payments::Status OnlyKnownFields(const json& object, std::initializer_list<std::string_view> known,
+                                 std::string_view prefix) {
+  for (const auto& [key, value] : object.items()) {
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || k == key;
+    if (!ok) {
+      return std::unexpected(Invalid("parameter_unknown",
+                                     fmt::format("Received unknown parameter: {}", Join(prefix, key)),
+                                     Join(prefix, key)));
+    }
+  }
+  return {};
+}
+
+const json* Field(const json& object, std::string_view name) {
+  auto it = object.find(std::string(name));
+  return it == object.end() ? nullptr : &*it;
+}
+
+payments::Result<int64_t> Integer(const json& value, const std::string& param) {
+  if (!value.is_number_integer()) {
+    return std::unexpected(Invalid("parameter_invalid_integer",
+                                   fmt::format("{} must be an integer (a JSON number without a "
+                                               "fraction or exponent).",
+                                               param),
+                                   param));
+  }
+  if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return std::unexpected(
+        Invalid("parameter_invalid_integer", fmt::format("{} is too large.", param), param));
+  }
+  return value.get<int64_t>();
+}
+
+payments::Result<int64_t> Amount(const json& value, const std::string& param) {
+  auto amount = Integer(value, param);
+  if (!amount) return amount;
+  if (!IsValidAmount(*amount)) {
+    return std::unexpected(Invalid(
+        "parameter_invalid_integer",
+        fmt::format("{} must be a positive integer in the currency's smallest unit, at most {}.",
+                    param, kMaxAmount),
+        param));
+  }
+  return amount;
+}
+
+payments::Result<std::string> String(const json& value, const std::string& param,
+                                     size_t max_length) {
+  if (!value.is_string()) {
+    return std::unexpected(
+        Invalid("parameter_invalid_string", fmt::format("{} must be a string.", param), param));
+  }
+  std::string s = value.get<std::string>();
+  if (s.size() > max_length) {
+    return std::unexpected(Invalid("parameter_invalid_string_too_long",
+                                   fmt::format("{} must be at most {} characters.", param, max_length),
+                                   param));
+  }
+  return s;
+}
+
+payments::Result<Metadata> ParseMetadata(const json& value, const std::string& param) {
+  if (!value.is_object()) {
+    return std::unexpected(Invalid("parameter_invalid_object",
+                                   fmt::format("{} must be an object of strings.", param), param));
+  }
+  if (value.size() > 50) {
+    return std::unexpected(
+        Invalid("metadata_too_many_keys", "metadata can have at most 50 keys.", param));
+  }
+  Metadata out;
+  for (const auto& [key, v] : value.items()) {
+    const std::string p = Join(param, key);
+    if (key.empty() || key.size() > 40) {
+      return std::unexpected(Invalid("metadata_invalid_key",
+                                     "metadata keys must be 1 to 40 characters.", p));
+    }
+    auto s = String(v, p, 500);
+    if (!s) return std::unexpected(s.error());
+    out[key] = std::move(*s);
+  }
+  return out;
+}
+
+Error Missing(const std::string& param) {
+  return Invalid("parameter_missing", fmt::format("Missing required parameter: {}.", param), param);
+}
+
+Error NotAnObject(const std::string& param) {
+  return Invalid("parameter_invalid_object", fmt::format("{} must be an object.", param), param);
+}
+
+}  // namespace
+
+payments::Result<service::CreatePaymentInput> ParseCreatePayment(const json& body) {
+  if (auto s = OnlyKnownFields(body, {"amount", "currency", "payment_method", "capture",
+                                      "description", "metadata"},
+                               "");
+      !s) {
+    return std::unexpected(s.error());
+  }
+  service::CreatePaymentInput in;
+  const json* amount = Field(body, "amount");
+  if (!amount) return std::unexpected(Missing("amount"));
+  auto a = Amount(*amount, "amount");
+  if (!a) return std::unexpected(a.error());
+  in.amount = *a;
+
+  const json* currency = Field(body, "currency");
+  if (!currency) return std::unexpected(Missing("currency"));
+  auto code = String(*currency, "currency", 3);
+  if (!code) {
+    return std::unexpected(Invalid("invalid_currency",
+                                   "currency must be a three-letter ISO 4217 code.", "currency"));
+  }
+  in.currency = FindCurrency(*code);
+  if (!in.currency) {
+    return std::unexpected(Invalid(
+        "invalid_currency", fmt::format("Unknown or unsupported currency: '{}'.", *code),
+        "currency"));
+  }
+
+  const json* pm = Field(body, "payment_method");
+  if (!pm) return std::unexpected(Missing("payment_method"));
+  if (!pm->is_object()) return std::unexpected(NotAnObject("payment_method"));
+  if (auto s = OnlyKnownFields(*pm, {"card"}, "payment_method"); !s) {
+    return std::unexpected(s.error());
+  }
+  const json* card = Field(*pm, "card");
+  if (!card) return std::unexpected(Missing("payment_method.card"));
+  if (!card->is_object()) return std::unexpected(NotAnObject("payment_method.card"));
+  if (auto s = OnlyKnownFields(*card, {"number", "exp_month", "exp_year", "cvc"},
+                               "payment_method.card");
+      !s) {
+    return std::unexpected(s.error());
+  }
+  const json* number = Field(*card, "number");
+  if (!number) return std::unexpected(Missing("payment_method.card.number"));
+  auto n = String(*number, "payment_method.card.number", 64);
+  if (!n) return std::unexpected(n.error());
+  in.card.number = std::move(*n);
+  for (auto [name, target] : {std::pair{"exp_month", &in.card.exp_month},
+                              std::pair{"exp_year", &in.card.exp_year}}) {
+    const std::string param = fmt::format("payment_method.card.{}", name);
+    const json* v = Field(*card, name);
+    if (!v) return std::unexpected(Missing(param));
+    auto i = Integer(*v, param);
+    if (!i) return std::unexpected(i.error());
+    *target = *i;
+  }
+  if (const json* cvc = Field(*card, "cvc"); cvc && !cvc->is_null()) {
+    auto c = String(*cvc, "payment_method.card.cvc", 8);
+    if (!c) return std::unexpected(c.error());
+    in.card.cvc = std::move(*c);
+  }
+
+  if (const json* capture = Field(body, "capture"); capture) {
+    if (!capture->is_boolean()) {
+      return std::unexpected(
+          Invalid("parameter_invalid_boolean", "capture must be true or false.", "capture"));
+    }
+    in.capture = capture->get<bool>();
+  }
+  if (const json* d = Field(body, "description"); d && !d->is_null()) {
+    auto s = String(*d, "description", 1000);
+    if (!s) return std::unexpected(s.error());
+    in.description = std::move(*s);
+  }
+  if (const json* m = Field(body, "metadata"); m && !m->is_null()) {
+    auto md = ParseMetadata(*m, "metadata");
+    if (!md) return std::unexpected(md.error());
+    in.metadata = std::move(*md);
+  }
+  return in;
+}
+
+payments::Result<std::optional<int64_t>> ParseCapture(const json& body) {
+  if (auto s = OnlyKnownFields(body, {"amount"}, ""); !s) return std::unexpected(s.error());
+  const json* amount = Field(body, "amount");
+  if (!amount || amount->is_null()) return std::optional<int64_t>();
+  auto a = Amount(*amount, "amount");
+  if (!a) return std::unexpected(a.error());
+  return std::optional<int64_t>(*a);
+}
+
+payments::Status ParseCancel(const json& body) { return OnlyKnownFields(body, {}, ""); }
+
+payments::Result<service::RefundInput> ParseRefund(const json& body) {
+  if (auto s = OnlyKnownFields(body, {"amount", "reason", "metadata"}, ""); !s) {
+    return std::unexpected(s.error());
+  }
+  service::RefundInput in;
+  if (const json* amount = Field(body, "amount"); amount && !amount->is_null()) {
+    auto a = Amount(*amount, "amount");
+    if (!a) return std::unexpected(a.error());
+    in.amount = *a;
+  }
+  if (const json* reason = Field(body, "reason"); reason && !reason->is_null()) {
+    auto r = String(*reason, "reason", 64);
+    if (!r) return std::unexpected(r.error());
+    static const std::set<std::string> kReasons = {"duplicate", "fraudulent",
+                                                   "requested_by_customer"};
+    if (!kReasons.contains(*r)) {
+      return std::unexpected(Invalid(
+          "parameter_invalid_enum",
+          "reason must be one of duplicate, fraudulent, requested_by_customer.", "reason"));
+    }
+    in.reason = std::move(*r);
+  }
+  if (const json* m = Field(body, "metadata"); m && !m->is_null()) {
+    auto md = ParseMetadata(*m, "metadata");
+    if (!md) return std::unexpected(md.error());
+    in.metadata = std::move(*md);
+  }
+  return in;
+}
+
+payments::Result<ListParams> ParseListParams(std::string_view query) {
+  auto q = http::ParseQuery(query);
+  if (!q) return std::unexpected(q.error());
+  ListParams out;
+  for (const auto& [key, value] : *q) {
+    if (key == "limit") {
+      int limit = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+      if (ec != std::errc() || ptr != value.data() + value.size() || limit < 1 || limit > 100) {
+        return std::unexpected(
+            Invalid("parameter_invalid_integer", "limit must be an integer from 1 to 100.", "limit"));
+      }
+      out.limit = limit;
+    } else if (key == "starting_after") {
+      if (value.empty()) {
+        return std::unexpected(Invalid("parameter_invalid_string",
+                                       "starting_after must be an object id.", "starting_after"));
+      }
+      out.starting_after = value;
+    } else {
+      return std::unexpected(Invalid("parameter_unknown",
+                                     fmt::format("Received unknown parameter: {}", key), key));
+    }
+  }
+  return out;
+}
+
+payments::Status ValidateIdempotencyKey(std::string_view key) {
+  if (key.empty() || key.size() > 255) {
+    return std::unexpected(Invalid("idempotency_key_invalid",
+                                   "Idempotency-Key must be 1 to 255 characters.",
+                                   "Idempotency-Key"));
+  }
+  for (char c : key) {
+    if (c < 0x20 || c > 0x7e) {
+      return std::unexpected(Invalid("idempotency_key_invalid",
+                                     "Idempotency-Key must be printable ASCII characters.",
+                                     "Idempotency-Key"));
+    }
+  }
+  return {};
+}
+
+}  // namespace payments::api

@@ -1,0 +1,33 @@
+#include "api/responses.h"
+
+namespace payments::api {
+
+http::Response FromReply(const service::Reply& reply) {
+  http::Response r;
+  r.status = reply.status;
+  r.body = reply.body;
+  if (reply.replayed) r.SetHeader("Idempotent-Replayed", "true");
+  return r;
+}
+
+http::Response FromError(const Error& error) {
+  http::Response r = FromReply(service::ErrorReply(error));
+  if (error.kind == ErrorKind::kUnavailable) r.SetHeader("Retry-After", "1");
+  if (error.kind == ErrorKind::kIdempotencyInProgress) r.SetHeader("Retry-After", "1");
+  r.error_detail = error.detail;
+  return r;
+}
+
+http::Response Json(int status, const nlohmann::ordered_json& body) {
+  http::Response r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+nlohmann::ordered_json ListObject(std::string_view url, nlohmann::ordered_json data,
+                                  bool has_more) {
+  return {{"object", "list"}, {"url", url}, {"has_more", has_more}, {"data", std::move(data)}};
+}
+
+}  // namespace payments::api

@@ -1,0 +1,56 @@
+// The interface every payment processor connector implements. A connector
+// turns the service's requests into its processor's API calls and maps the
+// answers to ProcessorResult. Calls block the calling worker thread and must
+// give up after the connector's timeout with kFailed "processing_error".
+// Requests carry an idempotency key, which a real connector forwards, so a
+// retried call after a lost response does not move money twice.
+//
+// Implementations must be thread-safe: workers call them concurrently.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "payments/card.h"
+
+namespace payments::processors {
+
+struct AuthorizeRequest {
+  std::string payment_id;
+  std::string merchant_id;
+  std::string idempotency_key;
+  int64_t amount = 0;
+  std::string currency;
+  const ValidCard* card = nullptr;  // the full number, in memory only
+  bool capture = true;              // authorize and capture in one step (a "sale")
+};
+
+struct FollowUpRequest {  // capture, cancel, refund
+  std::string payment_id;
+  std::string merchant_id;
+  std::string idempotency_key;
+  std::string processor_reference;
+  int64_t amount = 0;
+  std::string currency;
+};
+
+struct ProcessorResult {
+  enum class Outcome { kApproved, kDeclined, kFailed };
+  Outcome outcome = Outcome::kFailed;
+  std::string reference;  // the processor's id for the authorization or refund
+  std::string code;       // declines: card_declined, insufficient_funds, …; failures: processing_error
+  std::string message;    // for the merchant; never contains card data
+};
+
+class Processor {
+ public:
+  virtual ~Processor() = default;
+  virtual std::string_view name() const = 0;
+  virtual ProcessorResult Authorize(const AuthorizeRequest& request) = 0;
+  virtual ProcessorResult Capture(const FollowUpRequest& request) = 0;
+  virtual ProcessorResult Cancel(const FollowUpRequest& request) = 0;
+  virtual ProcessorResult Refund(const FollowUpRequest& request) = 0;
+};
+
+}  // namespace payments::processors

@@ -1,0 +1,484 @@
+#include "runtime/app.h"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cmath>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "api/public_api.h"
+#include "core/build_info.h"
+#include "core/crypto.h"
+#include "core/host_port.h"
+#include "db/pool.h"
+#include "db/transaction.h"
+#include "http/server.h"
+#include "migrate/migrator.h"
+#include "runtime/admin_api.h"
+#include "runtime/embedded_postgres.h"
+#include "runtime/health.h"
+#include "runtime/log.h"
+#include "runtime/metrics.h"
+#include "runtime/periodic_worker.h"
+#include "runtime/signals.h"
+#include "service/merchant_service.h"
+#include "service/payment_service.h"
+#include "store/idempotency_store.h"
+#include "store/merchant_store.h"
+
+namespace payments::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr const char* kEmbeddedDatabase = "payments";
+
+struct DemoMerchant {
+  std::string id;
+  std::string key;
+};
+
+// The embedded default: a private cluster under data_dir, migrated on start,
+// with a demo merchant whose key is kept in data_dir/demo-merchant.key.
+struct Embedded {
+  std::unique_ptr<EmbeddedPostgres> pg;
+  std::string conninfo;
+  DemoMerchant demo;
+};
+
+payments::Result<DemoMerchant> EnsureDemoMerchant(db::Connection& conn, const std::string& dir) {
+  const fs::path file = fs::path(dir) / "demo-merchant.key";
+  {
+    std::ifstream in(file);
+    DemoMerchant demo;
+    if (in >> demo.id >> demo.key) {
+      auto owner = store::FindMerchantByKeyHash(conn, Sha256Hex(demo.key));
+      if (!owner) return std::unexpected(owner.error());
+      if (*owner && **owner == demo.id) return demo;
+    }
+  }
+  auto created = service::CreateMerchant(conn, "Demo merchant");
+  if (!created) return std::unexpected(created.error());
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << created->id << " " << created->secret_key << "\n";
+  }
+  chmod(file.c_str(), 0600);
+  return DemoMerchant{created->id, created->secret_key};
+}
+
+payments::Result<Embedded> StartEmbedded(const ServeConfig& config) {
+  Embedded e;
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  e.pg = std::make_unique<EmbeddedPostgres>(EmbeddedPostgresOptions{
+      .data_dir = (fs::path(config.data_dir) / "pgdata").string(),
+      .socket_dir = (fs::path(config.data_dir) / "run").string(),
+      .port = 5432,
+      .settings = {}});
+  log::Info("starting the embedded PostgreSQL", {{"data_dir", e.pg->options().data_dir}});
+  if (auto s = e.pg->Start(); !s) return std::unexpected(s.error());
+  if (auto s = e.pg->EnsureDatabase(kEmbeddedDatabase); !s) return std::unexpected(s.error());
+  e.conninfo = e.pg->ConnInfo(kEmbeddedDatabase);
+  auto conn = db::Connection::Open({.conninfo = e.conninfo, .application_name = "payments serve"});
+  if (!conn) return std::unexpected(conn.error());
+  // The embedded default migrates itself; an external database never does.
+  auto migrations = migrate::LoadEmbeddedMigrations();
+  if (!migrations) return std::unexpected(migrations.error());
+  migrate::Migrator migrator(**conn, std::move(*migrations), {.lock_wait = std::chrono::seconds(30)});
+  auto report = migrator.Up({});
+  if (!report) return std::unexpected(report.error());
+  for (int64_t v : report->applied) log::Info("applied migration", {{"version", v}});
+  auto demo = EnsureDemoMerchant(**conn, config.data_dir);
+  if (!demo) return std::unexpected(demo.error());
+  e.demo = *demo;
+  return e;
+}
+
+void PrintBanner(const std::string& public_address, const DemoMerchant& demo,
+                 const std::string& data_dir) {
+  const std::string body =
+      R"({"amount":1099,"currency":"usd","payment_method":{"card":{"number":"4242424242424242",)"
+      R"("exp_month":12,"exp_year":2030,"cvc":"123"}}})";
+  std::fprintf(stderr,
+               "\npayments is ready on http://%s (embedded PostgreSQL in %s)\n"
+               "demo merchant %s, secret key %s\n\n"
+               "Take a payment:\n"
+               "  curl -s http://%s/v1/payments \\\n"
+               "    -H 'Authorization: Bearer %s' \\\n"
+               "    -H 'Content-Type: application/json' \\\n"
+               "    -H \"Idempotency-Key: demo-$(date +%%s%%N)\" \\\n"
+               "    -d '%s'\n\n",
+               public_address.c_str(), data_dir.c_str(), demo.id.c_str(), demo.key.c_str(),
+               public_address.c_str(), demo.key.c_str(), body.c_str());
+}
+
+std::string FormatAddress(const std::string& host, uint16_t port) {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
+                                              : fmt::format("{}:{}", host, port);
+}
+
+// Schema compatibility, reported to readiness; also records the fingerprint
+// key once the schema is there.
+payments::Status CheckSchemaInto(db::Pool& pool, const std::vector<migrate::Migration>& built_in,
+                                 Health& health) {
+  auto conn = pool.Acquire();
+  if (!conn) {
+    health.Set("schema", false, "database unavailable");
+    return std::unexpected(conn.error());
+  }
+  auto check = migrate::CheckSchema(**conn, built_in);
+  if (!check) {
+    health.Set("schema", false, check.error().message);
+    return std::unexpected(check.error());
+  }
+  health.SetSchemaVersion(check->applied_version);
+  health.Set("schema", check->compatible, check->reason);
+  return {};
+}
+
+void AccessLog(const std::string& listener, Metrics& metrics, const http::Request& req,
+               const http::Response& res, std::chrono::nanoseconds elapsed) {
+  const double seconds = std::chrono::duration<double>(elapsed).count();
+  const std::string route = res.route.empty() ? "unmatched" : res.route;
+  metrics.ObserveRequest(listener, req.method, route, res.status, seconds);
+  if (listener == "admin" && res.status < 400) return;  // probes every second are noise
+  nlohmann::ordered_json fields = {
+      {"listener", listener},       {"request_id", req.request_id}, {"method", req.method},
+      {"route", route},             {"path", req.path},             {"status", res.status},
+      {"duration_ms", std::round(seconds * 1e6) / 1000.0}};
+  if (!res.merchant_id.empty()) fields["merchant_id"] = res.merchant_id;
+  if (!res.error_detail.empty()) fields["error"] = res.error_detail;
+  if (res.Header("Connection") == "close") fields["connection"] = "close";
+  if (res.status >= 500) {
+    log::Warn("request", fields);
+  } else {
+    log::Info("request", fields);
+  }
+}
+
+[[noreturn]] void ExitNow(int code, std::string_view reason, const http::Server* server,
+                          EmbeddedPostgres* embedded) {
+  nlohmann::ordered_json fields = {{"reason", reason}};
+  if (server != nullptr) fields["cut_off"] = server->InFlightRequests();
+  log::Error("shutdown cut short", fields);
+  if (embedded != nullptr) (void)embedded->Stop();
+  log::Flush();
+  std::fflush(stderr);
+  std::_Exit(code);
+}
+
+}  // namespace
+
+int RunServe(const ServeConfig& config) {
+  // Before any other thread exists, so that every thread inherits the mask.
+  SignalWatcher signals;
+  const auto started = Clock::now();
+  log::SetLevel(config.log_level);
+
+  auto public_address = ParseHostPort(config.listen);
+  auto admin_address = ParseHostPort(config.admin_listen);
+  if (!public_address || !admin_address) {
+    log::Error("bad listen address",
+               {{"error", (!public_address ? public_address : admin_address).error().message}});
+    return 2;
+  }
+  auto built_in = migrate::LoadEmbeddedMigrations();
+  if (!built_in) {
+    log::Error("the embedded migrations are unreadable", {{"error", built_in.error().message}});
+    return 1;
+  }
+
+  Health health;
+  Metrics metrics;
+  health.Set("lifecycle", false, "starting");
+  health.Set("database", false, "not reached yet");
+  health.Set("schema", false, "not checked yet");
+
+  // The admin listener comes up first: probes answer (503) while we start.
+  std::unique_ptr<http::Server> public_server;
+  std::atomic<http::Server*> public_started{nullptr};  // for the admin thread
+  const BuildInfo& build = GetBuildInfo();
+  auto version_info = [&] {
+    return nlohmann::ordered_json{{"version", build.version},
+                                  {"commit", build.commit},
+                                  {"build_time", build.build_time},
+                                  {"schema_version_built_in", migrate::BuiltInSchemaVersion()},
+                                  {"schema_version_applied", health.schema_version()}};
+  };
+  AdminApi admin(health, metrics, version_info, [&]() -> std::string {
+    const http::Server* server = public_started.load();
+    if (server == nullptr) return "";
+    const auto stalled = Clock::now() - server->last_tick();
+    if (stalled > config.liveness_stall) {
+      return fmt::format("the public event loop has not run for {} ms",
+                         std::chrono::duration_cast<milliseconds>(stalled).count());
+    }
+    return "";
+  });
+  if (config.fault_injection) {
+    log::Warn("fault injection is enabled", {});
+    admin.router().Add("POST", "/admin/fault/stall-event-loop", [&](http::Request& req) {
+      int64_t ms = 1000;
+      if (req.query.starts_with("ms=")) ms = std::strtoll(req.query.c_str() + 3, nullptr, 10);
+      http::Response r;
+      http::Server* server = public_started.load();
+      if (server == nullptr) {
+        r.status = 503;
+        r.body = R"({"error":"the public listener is not running"})";
+        return r;
+      }
+      // One stall per I/O thread, so the whole loop stops.
+      for (int i = 0; i < config.io_threads; ++i) {
+        server->RunOnLoop([ms] { std::this_thread::sleep_for(milliseconds(ms)); });
+      }
+      r.status = 202;
+      r.body = nlohmann::ordered_json({{"stalling_ms", ms}}).dump();
+      return r;
+    });
+  }
+  http::Server admin_server(
+      {.name = "admin", .io_threads = 1},
+      [&admin](http::Request req, http::Done done) { done(admin.Handle(req)); },
+      [&metrics](const http::Request& req, const http::Response& res, std::chrono::nanoseconds t) {
+        AccessLog("admin", metrics, req, res, t);
+      });
+  auto admin_port = admin_server.Listen(admin_address->host, admin_address->port);
+  if (!admin_port) {
+    log::Error("cannot open the admin listener", {{"error", admin_port.error().message}});
+    return 1;
+  }
+  admin_server.Start();
+  const std::string admin_bound = FormatAddress(admin_address->host, *admin_port);
+  log::Info("admin listening", {{"admin", admin_bound}});
+
+  std::optional<Embedded> embedded;
+  std::string conninfo = config.database_url;
+  if (conninfo.empty()) {
+    auto e = StartEmbedded(config);
+    if (!e) {
+      log::Error("the embedded database did not start",
+                 {{"error", e.error().message}, {"detail", e.error().detail}});
+      return 1;
+    }
+    embedded = std::move(*e);
+    conninfo = embedded->conninfo;
+  }
+  EmbeddedPostgres* embedded_pg = embedded ? embedded->pg.get() : nullptr;
+
+  db::Pool pool({.connect = {.conninfo = conninfo,
+                             .application_name = "payments serve",
+                             .connect_timeout = std::chrono::seconds(2),
+                             .statement_timeout = config.statement_timeout,
+                             .lock_timeout = milliseconds(0),
+                             .idle_in_transaction_timeout = milliseconds(60'000)},
+                 .size = config.db_pool_size,
+                 .acquire_timeout = milliseconds(1000),
+                 .backoff_initial = milliseconds(50),
+                 .backoff_max = milliseconds(2000)});
+  log::Info("database", {{"url", db::RedactConninfo(conninfo)}, {"embedded", embedded.has_value()}});
+
+  // Wait for the database and a compatible schema; a signal meanwhile ends
+  // the process quietly (nothing is in flight yet).
+  std::string fingerprint_key = config.fingerprint_key;
+  while (true) {
+    if (signals.count() > 0) {
+      log::Info("stopped before becoming ready", {{"signal", signals.last()}});
+      admin_server.Stop();
+      if (embedded_pg != nullptr) (void)embedded_pg->Stop();
+      return 0;
+    }
+    auto probe = pool.Probe();
+    health.Set("database", probe.has_value(), probe ? "" : probe.error().detail);
+    if (probe && CheckSchemaInto(pool, *built_in, health)) {
+      bool schema_ok = false;
+      for (const auto& c : health.Checks()) {
+        if (c.name == "schema") schema_ok = c.ok;
+      }
+      if (schema_ok && fingerprint_key.empty()) {
+        auto key = db::InTransaction(pool, [](db::Connection& conn) {
+          return store::GetOrCreateSecret(conn, "card_fingerprint_key", RandomBase62(43));
+        });
+        if (key) fingerprint_key = *key;
+      }
+      if (schema_ok && !fingerprint_key.empty()) break;
+    }
+    signals.WaitFor(1, milliseconds(250));
+  }
+
+  processors::SandboxProcessor sandbox(config.sandbox);
+  service::PaymentService payments(pool, sandbox,
+                                   {.idempotency_lock = config.idempotency_lock,
+                                    .auth_cache_ttl = std::chrono::seconds(10),
+                                    .fingerprint_key = fingerprint_key});
+  api::PublicApi public_api(payments, version_info);
+
+  // Background workers.
+  std::vector<std::unique_ptr<PeriodicWorker>> workers;
+  int64_t health_runs = 0;
+  workers.push_back(std::make_unique<PeriodicWorker>(
+      "database-health", milliseconds(500), [&]() -> payments::Status {
+        auto probe = pool.Probe();
+        health.Set("database", probe.has_value(),
+                   probe ? "" : probe.error().message + ": " + probe.error().detail);
+        if (!probe) return probe;
+        // The schema can change under us (a contract migration); look again
+        // every two seconds.
+        if (++health_runs % 4 == 0) return CheckSchemaInto(pool, *built_in, health);
+        return {};
+      }));
+  workers.push_back(std::make_unique<PeriodicWorker>(
+      "idempotency-purge", milliseconds(10 * 60 * 1000), [&]() -> payments::Status {
+        // Records older than 24 hours, in short batches.
+        for (int i = 0; i < 100; ++i) {
+          auto purged = db::InTransaction(pool, [](db::Connection& conn) {
+            return store::PurgeIdempotencyKeys(conn, std::chrono::hours(24), 1000);
+          });
+          if (!purged) return std::unexpected(purged.error());
+          if (*purged < 1000) break;
+        }
+        return {};
+      }));
+  for (auto& w : workers) w->Start();
+  health.AddProbe("workers", [&workers]() {
+    for (const auto& w : workers) {
+      if (!w->Alive()) return Health::Check{"workers", false, w->name() + " is not running"};
+    }
+    return Health::Check{"workers", true, ""};
+  });
+
+  // Metrics read at scrape time.
+  metrics.AddCollector([&](MetricsWriter& w) {
+    const db::PoolStats s = pool.Stats();
+    w.Family("payments_db_pool_connections", "gauge", "Database connections by state.");
+    w.Sample("payments_db_pool_connections", {{"state", "open"}}, s.open);
+    w.Sample("payments_db_pool_connections", {{"state", "busy"}}, s.busy);
+    w.Sample("payments_db_pool_connections", {{"state", "max"}}, s.size);
+    w.Family("payments_db_pool_waits_total", "counter", "Acquisitions that waited for a connection.");
+    w.Sample("payments_db_pool_waits_total", {}, static_cast<double>(s.waits));
+    w.Family("payments_db_pool_timeouts_total", "counter", "Acquisitions that gave up waiting.");
+    w.Sample("payments_db_pool_timeouts_total", {}, static_cast<double>(s.timeouts));
+    w.Family("payments_db_reconnects_total", "counter",
+             "Connections opened after the database was lost.");
+    w.Sample("payments_db_reconnects_total", {}, static_cast<double>(s.reconnects));
+    w.Family("payments_db_connect_failures_total", "counter", "Failed attempts to connect.");
+    w.Sample("payments_db_connect_failures_total", {}, static_cast<double>(s.connect_failures));
+    w.Family("payments_db_up", "gauge", "1 while the database answers.");
+    w.Sample("payments_db_up", {}, s.healthy ? 1 : 0);
+    const http::Server* server = public_started.load();
+    w.Family("payments_http_in_flight_requests", "gauge", "Requests being handled now.");
+    if (server != nullptr) {
+      w.Sample("payments_http_in_flight_requests", {{"listener", "public"}}, server->in_flight());
+    }
+    w.Family("payments_http_open_connections", "gauge", "Open client connections.");
+    if (server != nullptr) {
+      w.Sample("payments_http_open_connections", {{"listener", "public"}},
+               server->open_connections());
+    }
+    w.Family("payments_payments_total", "counter", "Payment operations by outcome.");
+    for (const auto& [outcome, n] : payments.Counters().by_outcome) {
+      w.Sample("payments_payments_total", {{"outcome", outcome}}, static_cast<double>(n));
+    }
+    w.Family("payments_ready", "gauge", "1 while /readyz answers 200.");
+    w.Sample("payments_ready", {}, health.Ready() ? 1 : 0);
+    w.Family("process_resident_memory_bytes", "gauge", "Resident set size.");
+    w.Sample("process_resident_memory_bytes", {}, ProcessRssBytes());
+    w.Family("process_cpu_seconds_total", "counter", "User and system CPU time.");
+    w.Sample("process_cpu_seconds_total", {}, ProcessCpuSeconds());
+    w.Family("payments_uptime_seconds", "gauge", "Seconds since the process started.");
+    w.Sample("payments_uptime_seconds", {},
+             std::chrono::duration<double>(Clock::now() - started).count());
+    w.Family("payments_build_info", "gauge", "Version of this binary.");
+    w.Sample("payments_build_info",
+             {{"version", std::string(build.version)}, {"commit", std::string(build.commit)}}, 1);
+  });
+
+  // The public listener: handlers run on the worker pool, never on the I/O
+  // threads, so a slow database cannot stall accepting or draining.
+  boost::asio::thread_pool handler_pool(static_cast<size_t>(std::max(1, config.workers)));
+  public_server = std::make_unique<http::Server>(
+      http::ServerOptions{.name = "public", .io_threads = config.io_threads},
+      [&](http::Request req, http::Done done) {
+        boost::asio::post(handler_pool, [&, req = std::move(req), done = std::move(done)]() mutable {
+          done(public_api.Handle(req));
+        });
+      },
+      [&metrics](const http::Request& req, const http::Response& res, std::chrono::nanoseconds t) {
+        AccessLog("public", metrics, req, res, t);
+      });
+  auto public_port = public_server->Listen(public_address->host, public_address->port);
+  if (!public_port) {
+    log::Error("cannot open the public listener", {{"error", public_port.error().message}});
+    for (auto& w : workers) w->Stop();
+    admin_server.Stop();
+    if (embedded_pg != nullptr) (void)embedded_pg->Stop();
+    return 1;
+  }
+  public_server->Start();
+  public_started = public_server.get();
+  const std::string public_bound = FormatAddress(public_address->host, *public_port);
+  health.Set("lifecycle", true);
+  log::Info("listening",
+            {{"public", public_bound},
+             {"admin", admin_bound},
+             {"version", build.version},
+             {"startup_ms",
+              std::chrono::duration<double, std::milli>(Clock::now() - started).count()}});
+  if (embedded) PrintBanner(public_bound, embedded->demo, config.data_dir);
+
+  // Run until told to stop.
+  while (signals.WaitFor(1, std::chrono::hours(24)) < 1) {
+  }
+  const auto signalled = Clock::now();
+  log::Info("shutting down: draining", {{"signal", signals.last()},
+                                        {"drain_delay_ms", config.drain_delay.count()},
+                                        {"in_flight", public_server->in_flight()}});
+  // Phase 1: unready at once; keep accepting so load balancers notice first.
+  health.Set("lifecycle", false, "draining");
+  public_server->BeginDrain();
+  if (signals.WaitFor(2, config.drain_delay) >= 2) {
+    ExitNow(130, "second signal during the drain delay", public_server.get(), embedded_pg);
+  }
+  // Phase 2: stop accepting, close idle connections, let in-flight finish.
+  public_server->StopAccepting();
+  log::Info("shutting down: listener closed", {{"in_flight", public_server->in_flight()}});
+  const auto deadline = signalled + config.drain_delay + config.shutdown_timeout;
+  while (!public_server->WaitIdle(std::min(deadline, Clock::now() + milliseconds(50)))) {
+    if (signals.count() >= 2) {
+      ExitNow(130, "second signal while requests were in flight", public_server.get(),
+              embedded_pg);
+    }
+    if (Clock::now() >= deadline) {
+      ExitNow(1, "shutdown timeout with requests in flight", public_server.get(), embedded_pg);
+    }
+  }
+  // Phase 3: workers, handlers, the pool, the rest.
+  for (auto& w : workers) w->Stop();
+  handler_pool.join();
+  public_server->Stop();
+  pool.Close();
+  admin_server.Stop();
+  if (embedded_pg != nullptr) {
+    if (auto s = embedded_pg->Stop(); !s) {
+      log::Warn("the embedded PostgreSQL did not stop cleanly", {{"error", s.error().message}});
+    }
+  }
+  log::Info("stopped", {{"shutdown_ms", std::chrono::duration<double, std::milli>(
+                                            Clock::now() - signalled)
+                                            .count()}});
+  log::Flush();
+  return 0;
+}
+
+}  // namespace payments::runtime

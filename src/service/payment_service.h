@@ -1,0 +1,115 @@
+// The use cases of the payments API, one function per operation, each one
+// database transaction for its effects (the idempotency claim aside). The
+// HTTP handlers parse and validate; these decide, call the processor, write
+// payment, ledger postings, events and the idempotency record together.
+//
+// Thread-safe: handlers on many workers call one PaymentService.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "core/money.h"
+#include "db/pool.h"
+#include "payments/card.h"
+#include "payments/payment.h"
+#include "processors/processor.h"
+#include "service/idempotency.h"
+#include "service/reply.h"
+#include "store/payment_store.h"
+
+namespace payments::service {
+
+struct CreatePaymentInput {
+  int64_t amount = 0;
+  const Currency* currency = nullptr;
+  CardInput card;
+  bool capture = true;
+  std::optional<std::string> description;
+  Metadata metadata;
+};
+
+struct RefundInput {
+  std::optional<int64_t> amount;
+  std::optional<std::string> reason;
+  Metadata metadata;
+};
+
+struct ServiceOptions {
+  std::chrono::milliseconds idempotency_lock{30'000};
+  std::chrono::seconds auth_cache_ttl{10};
+  std::string fingerprint_key;  // HMAC key for card fingerprints and request hashes
+};
+
+// Outcome counters for /metrics.
+struct PaymentCounters {
+  std::map<std::string, int64_t> by_outcome;  // "captured", "authorized", "failed", ...
+};
+
+// Decides whether a processor may be called now (the kill switch). Returns
+// an error to fail fast without calling it.
+using ProcessorGate = std::function<payments::Status(std::string_view processor)>;
+
+class PaymentService {
+ public:
+  PaymentService(db::Pool& pool, processors::Processor& processor, ServiceOptions options);
+  PaymentService(const PaymentService&) = delete;
+  PaymentService& operator=(const PaymentService&) = delete;
+
+  void SetProcessorGate(ProcessorGate gate) { gate_ = std::move(gate); }
+
+  payments::Result<Reply> CreatePayment(const std::string& merchant_id,
+                                        const CreatePaymentInput& input,
+                                        const std::optional<IdempotencyInput>& idempotency);
+  payments::Result<Reply> CapturePayment(const std::string& merchant_id,
+                                         const std::string& payment_id,
+                                         std::optional<int64_t> amount,
+                                         const std::optional<IdempotencyInput>& idempotency);
+  payments::Result<Reply> CancelPayment(const std::string& merchant_id,
+                                        const std::string& payment_id,
+                                        const std::optional<IdempotencyInput>& idempotency);
+  payments::Result<Reply> RefundPayment(const std::string& merchant_id,
+                                        const std::string& payment_id, const RefundInput& input,
+                                        const std::optional<IdempotencyInput>& idempotency);
+
+  payments::Result<Payment> GetPayment(const std::string& merchant_id,
+                                       const std::string& payment_id);
+  payments::Result<store::PaymentPage> ListPayments(
+      const std::string& merchant_id, int limit, const std::optional<std::string>& starting_after);
+  payments::Result<std::map<std::string, int64_t>> Balance(const std::string& merchant_id);
+
+  // The merchant owning an active secret key; nullopt when the key is unknown.
+  // Positive answers are cached for auth_cache_ttl (a revoked key keeps
+  // working that long on an instance that saw it).
+  payments::Result<std::optional<std::string>> Authenticate(const std::string& secret_key);
+
+  // The keyed hash that identifies a request for idempotency (never the raw body).
+  std::string RequestHash(std::string_view method, std::string_view path,
+                          std::string_view canonical_body) const;
+
+  PaymentCounters Counters() const;
+
+ private:
+  void Count(std::string_view outcome);
+
+  db::Pool& pool_;
+  processors::Processor& processor_;
+  const ServiceOptions options_;
+  ProcessorGate gate_;
+
+  mutable std::mutex mu_;
+  struct CachedKey {
+    std::string merchant_id;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::unordered_map<std::string, CachedKey> auth_cache_;
+  std::map<std::string, int64_t> outcomes_;
+};
+
+}  // namespace payments::service

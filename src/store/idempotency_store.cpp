@@ -1,0 +1,100 @@
+#include "store/idempotency_store.h"
+
+namespace payments::store {
+namespace {
+
+// Claims a new key, restarts an expired one, or takes over an abandoned claim
+// of the same request; otherwise leaves the row alone and returns nothing.
+constexpr db::Statement kClaim{
+    "idempotency.claim",
+    "INSERT INTO idempotency_keys AS k (merchant_id, key, request_method, request_path, "
+    "request_hash, claim_token, locked_until) VALUES ($1, $2, $3, $4, $5, $6, "
+    "now() + $7::bigint * interval '1 millisecond') "
+    "ON CONFLICT (merchant_id, key) DO UPDATE SET request_method = EXCLUDED.request_method, "
+    "request_path = EXCLUDED.request_path, request_hash = EXCLUDED.request_hash, "
+    "claim_token = EXCLUDED.claim_token, locked_until = EXCLUDED.locked_until, "
+    "response_status = NULL, response_body = NULL, completed_at = NULL, "
+    "created_at = CASE WHEN k.created_at < now() - $8::bigint * interval '1 second' "
+    "THEN now() ELSE k.created_at END "
+    "WHERE k.created_at < now() - $8::bigint * interval '1 second' "
+    "OR (k.response_status IS NULL AND k.locked_until < now() "
+    "AND k.request_hash = EXCLUDED.request_hash) "
+    "RETURNING claim_token"};
+
+constexpr db::Statement kRead{
+    "idempotency.read",
+    "SELECT request_hash, response_status, response_body FROM idempotency_keys "
+    "WHERE merchant_id = $1 AND key = $2"};
+
+constexpr db::Statement kComplete{
+    "idempotency.complete",
+    "UPDATE idempotency_keys SET response_status = $4, response_body = $5, completed_at = now(), "
+    "claim_token = NULL, locked_until = NULL "
+    "WHERE merchant_id = $1 AND key = $2 AND claim_token = $3"};
+
+constexpr db::Statement kRelease{
+    "idempotency.release",
+    "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND claim_token = $3 "
+    "AND response_status IS NULL"};
+
+constexpr int64_t kTtlSeconds = 24 * 3600;
+
+}  // namespace
+
+payments::Result<ClaimResult> ClaimIdempotencyKey(db::Connection& conn,
+                                                  const IdempotencyRequest& req,
+                                                  const std::string& token,
+                                                  std::chrono::milliseconds lock) {
+  db::Params params;
+  params.Add(req.merchant_id).Add(req.key).Add(req.method).Add(req.path).Add(req.request_hash);
+  params.Add(token).Add(static_cast<int64_t>(lock.count())).Add(kTtlSeconds);
+  auto claimed = conn.Run(kClaim, params);
+  if (!claimed) return std::unexpected(claimed.error());
+  if (!claimed->empty() && claimed->Text(0, 0) == token) return ClaimResult{};
+  auto rows = conn.Run(kRead, db::Params().Add(req.merchant_id).Add(req.key));
+  if (!rows) return std::unexpected(rows.error());
+  ClaimResult result;
+  if (rows->empty()) {
+    // Purged between the two statements: rare enough to ask for a retry.
+    result.kind = ClaimResult::Kind::kInProgress;
+    return result;
+  }
+  if (rows->Text(0, 0) != req.request_hash) {
+    result.kind = ClaimResult::Kind::kMismatch;
+  } else if (!rows->IsNull(0, 1)) {
+    result.kind = ClaimResult::Kind::kCompleted;
+    result.response_status = static_cast<int>(rows->Int64(0, 1));
+    result.response_body = rows->String(0, 2);
+  } else {
+    result.kind = ClaimResult::Kind::kInProgress;
+  }
+  return result;
+}
+
+payments::Result<bool> CompleteIdempotencyKey(db::Connection& conn, const std::string& merchant_id,
+                                              const std::string& key, const std::string& token,
+                                              int status, const std::string& body) {
+  auto r = conn.Run(kComplete,
+                    db::Params().Add(merchant_id).Add(key).Add(token).Add(status).Add(body));
+  if (!r) return std::unexpected(r.error());
+  return r->affected() == 1;
+}
+
+payments::Status ReleaseIdempotencyKey(db::Connection& conn, const std::string& merchant_id,
+                                       const std::string& key, const std::string& token) {
+  auto r = conn.Run(kRelease, db::Params().Add(merchant_id).Add(key).Add(token));
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+payments::Result<int64_t> PurgeIdempotencyKeys(db::Connection& conn, std::chrono::seconds ttl,
+                                               int batch) {
+  auto r = conn.Exec(
+      "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys "
+      "WHERE created_at < now() - $1::bigint * interval '1 second' LIMIT $2)",
+      db::Params().Add(static_cast<int64_t>(ttl.count())).Add(batch));
+  if (!r) return std::unexpected(r.error());
+  return r->affected();
+}
+
+}  // namespace payments::store

@@ -1,0 +1,59 @@
+// Idempotency records (the IETF Idempotency-Key draft, Stripe's semantics).
+// A request first claims its (merchant, key) with a random claim token and a
+// lock that expires; it then does its work and, in the same transaction as
+// its effects, stores its response against the token. A claim whose holder
+// died is taken over once its lock expires; records older than 24 hours count
+// as absent and are purged. Functions take the caller's connection.
+// Thread-compatible.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "db/connection.h"
+
+namespace payments::store {
+
+struct IdempotencyRequest {
+  std::string merchant_id;
+  std::string key;
+  std::string method;
+  std::string path;
+  std::string request_hash;
+};
+
+struct ClaimResult {
+  enum class Kind {
+    kClaimed,     // ours: go ahead
+    kCompleted,   // done before: replay response_status/response_body
+    kInProgress,  // another request holds it: 409
+    kMismatch,    // same key, different request: 422
+  };
+  Kind kind = Kind::kClaimed;
+  int response_status = 0;
+  std::string response_body;
+};
+
+payments::Result<ClaimResult> ClaimIdempotencyKey(db::Connection& conn,
+                                                  const IdempotencyRequest& request,
+                                                  const std::string& claim_token,
+                                                  std::chrono::milliseconds lock);
+
+// Stores the response if the claim is still ours; false when it was lost
+// (taken over after its lock expired), in which case the caller must roll back.
+payments::Result<bool> CompleteIdempotencyKey(db::Connection& conn, const std::string& merchant_id,
+                                              const std::string& key,
+                                              const std::string& claim_token, int status,
+                                              const std::string& body);
+
+// Gives an unfinished claim up, so a retry can run at once.
+payments::Status ReleaseIdempotencyKey(db::Connection& conn, const std::string& merchant_id,
+                                       const std::string& key, const std::string& claim_token);
+
+// Deletes up to `batch` records older than `ttl`; returns how many.
+payments::Result<int64_t> PurgeIdempotencyKeys(db::Connection& conn, std::chrono::seconds ttl,
+                                               int batch);
+
+}  // namespace payments::store

@@ -1,0 +1,64 @@
+// The database itself refuses a ledger that does not balance or is edited.
+#include <gtest/gtest.h>
+
+#include "db/transaction.h"
+#include "support/test_database.h"
+
+namespace payments::store {
+namespace {
+
+using testing::TestDatabase;
+
+class LedgerConstraintTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(db_.Migrate());
+    conn_ = db_.Connect();
+    ASSERT_TRUE(conn_->Exec("INSERT INTO merchants (id, name) VALUES ('mer_1', 'm')"));
+  }
+  TestDatabase db_;
+  std::unique_ptr<db::Connection> conn_;
+};
+
+TEST_F(LedgerConstraintTest, AnUnbalancedEntryCannotCommit) {
+  ASSERT_TRUE(conn_->Exec("BEGIN"));
+  ASSERT_TRUE(conn_->Exec("INSERT INTO ledger_entries (id, merchant_id, kind, created_at) "
+                          "VALUES ('je_1', 'mer_1', 'capture', now())"));
+  ASSERT_TRUE(conn_->Exec(
+      "INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) VALUES "
+      "('je_1', 'mer_1', 'processor_receivable', 'usd', 100), "
+      "('je_1', 'mer_1', 'merchant_balance', 'usd', -99)"));
+  auto status = db::CommitTransaction(*conn_);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().sqlstate, "23514");
+  EXPECT_EQ(testing::QueryValue(*conn_, "SELECT count(*) FROM ledger_postings"), "0");
+}
+
+TEST_F(LedgerConstraintTest, CurrenciesMustBalanceSeparately) {
+  ASSERT_TRUE(conn_->Exec("BEGIN"));
+  ASSERT_TRUE(conn_->Exec("INSERT INTO ledger_entries (id, merchant_id, kind, created_at) "
+                          "VALUES ('je_1', 'mer_1', 'capture', now())"));
+  ASSERT_TRUE(conn_->Exec(
+      "INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) VALUES "
+      "('je_1', 'mer_1', 'processor_receivable', 'usd', 100), "
+      "('je_1', 'mer_1', 'merchant_balance', 'eur', -100)"));
+  EXPECT_FALSE(db::CommitTransaction(*conn_));
+}
+
+TEST_F(LedgerConstraintTest, ABalancedEntryCommitsAndIsAppendOnly) {
+  ASSERT_TRUE(conn_->Exec("BEGIN"));
+  ASSERT_TRUE(conn_->Exec("INSERT INTO ledger_entries (id, merchant_id, kind, created_at) "
+                          "VALUES ('je_1', 'mer_1', 'capture', now())"));
+  ASSERT_TRUE(conn_->Exec(
+      "INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) VALUES "
+      "('je_1', 'mer_1', 'processor_receivable', 'usd', 100), "
+      "('je_1', 'mer_1', 'merchant_balance', 'usd', -100)"));
+  ASSERT_TRUE(db::CommitTransaction(*conn_));
+  EXPECT_FALSE(conn_->Exec("UPDATE ledger_postings SET amount = 5"));
+  EXPECT_FALSE(conn_->Exec("DELETE FROM ledger_postings"));
+  EXPECT_FALSE(conn_->Exec("DELETE FROM ledger_entries"));
+  EXPECT_EQ(testing::QueryValue(*conn_, "SELECT sum(amount) FROM ledger_postings"), "0");
+}
+
+}  // namespace
+}  // namespace payments::store

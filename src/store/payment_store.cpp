@@ -1,0 +1,230 @@
+#include "store/payment_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+namespace payments::store {
+namespace {
+
+#define PAYMENT_COLUMNS                                                                    \
+  "id, merchant_id, amount, currency, status, amount_captured, amount_refunded, "          \
+  "card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, processor, "   \
+  "processor_reference, failure_code, failure_message, description, metadata::text, "      \
+  "floor(extract(epoch FROM created_at))::bigint"
+
+constexpr db::Statement kInsertPayment{
+    "payments.insert",
+    "INSERT INTO payments (id, merchant_id, amount, currency, status, amount_captured, "
+    "amount_refunded, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, "
+    "processor, processor_reference, failure_code, failure_message, description, metadata, "
+    "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+    "$14, $15, $16, $17, $18::jsonb, to_timestamp($19::double precision / 1000), "
+    "to_timestamp($19::double precision / 1000))"};
+
+constexpr db::Statement kUpdatePayment{
+    "payments.update",
+    "UPDATE payments SET status = $3, amount_captured = $4, amount_refunded = $5, "
+    "processor_reference = $6, failure_code = $7, failure_message = $8, updated_at = now() "
+    "WHERE merchant_id = $1 AND id = $2"};
+
+constexpr db::Statement kFindPayment{
+    "payments.find", "SELECT " PAYMENT_COLUMNS " FROM payments WHERE merchant_id = $1 AND id = $2"};
+
+constexpr db::Statement kFindPaymentForUpdate{
+    "payments.find_for_update",
+    "SELECT " PAYMENT_COLUMNS " FROM payments WHERE merchant_id = $1 AND id = $2 FOR UPDATE"};
+
+constexpr db::Statement kListFirst{
+    "payments.list_first",
+    "SELECT " PAYMENT_COLUMNS " FROM payments WHERE merchant_id = $1 "
+    "ORDER BY created_at DESC, id DESC LIMIT $2"};
+
+constexpr db::Statement kListAfter{
+    "payments.list_after",
+    "SELECT " PAYMENT_COLUMNS " FROM payments WHERE merchant_id = $1 AND (created_at, id) < "
+    "(SELECT created_at, id FROM payments WHERE merchant_id = $1 AND id = $3) "
+    "ORDER BY created_at DESC, id DESC LIMIT $2"};
+
+constexpr db::Statement kCursorExists{
+    "payments.cursor_exists", "SELECT 1 FROM payments WHERE merchant_id = $1 AND id = $2"};
+
+constexpr db::Statement kInsertRefund{
+    "refunds.insert",
+    "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, "
+    "processor_reference, failure_code, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
+    "$7, $8, $9, $10::jsonb, to_timestamp($11::double precision / 1000))"};
+
+constexpr db::Statement kInsertLedgerEntry{
+    "ledger.insert_entry",
+    "WITH entry AS (INSERT INTO ledger_entries (id, merchant_id, payment_id, refund_id, kind, "
+    "created_at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000)) "
+    "RETURNING id) "
+    "INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) "
+    "SELECT entry.id, $2, p.account, p.currency, p.amount FROM entry, "
+    "unnest($7::text[], $8::text[], $9::bigint[]) AS p(account, currency, amount)"};
+
+constexpr db::Statement kBalance{
+    "ledger.balance",
+    "SELECT currency, -sum(amount)::bigint FROM ledger_postings "
+    "WHERE merchant_id = $1 AND account = 'merchant_balance' GROUP BY currency ORDER BY currency"};
+
+std::string MetadataText(const Metadata& m) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : m) j[k] = v;
+  return j.dump();
+}
+
+Metadata ParseMetadata(std::string_view text) {
+  Metadata m;
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return m;
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_string()) m[k] = v.get<std::string>();
+  }
+  return m;
+}
+
+Payment ReadPayment(const db::Rows& rows, int r) {
+  Payment p;
+  p.id = rows.String(r, 0);
+  p.merchant_id = rows.String(r, 1);
+  p.amount = rows.Int64(r, 2);
+  p.currency = rows.String(r, 3);
+  p.status = ParsePaymentStatus(rows.Text(r, 4)).value_or(PaymentStatus::kFailed);
+  p.amount_captured = rows.Int64(r, 5);
+  p.amount_refunded = rows.Int64(r, 6);
+  p.card.brand = rows.String(r, 7);
+  p.card.last4 = rows.String(r, 8);
+  p.card.exp_month = static_cast<int>(rows.Int64(r, 9));
+  p.card.exp_year = static_cast<int>(rows.Int64(r, 10));
+  p.card.fingerprint = rows.String(r, 11);
+  p.processor = rows.String(r, 12);
+  p.processor_reference = rows.OptionalString(r, 13);
+  p.failure_code = rows.OptionalString(r, 14);
+  p.failure_message = rows.OptionalString(r, 15);
+  p.description = rows.OptionalString(r, 16);
+  p.metadata = ParseMetadata(rows.Text(r, 17));
+  p.created = rows.Int64(r, 18);
+  return p;
+}
+
+// A PostgreSQL array literal of text values: {"a","b"}.
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace
+
+payments::Status InsertPayment(db::Connection& conn, const Payment& p, int64_t created_ms) {
+  db::Params params;
+  params.Add(p.id).Add(p.merchant_id).Add(p.amount).Add(p.currency).Add(ToString(p.status));
+  params.Add(p.amount_captured).Add(p.amount_refunded).Add(p.card.brand).Add(p.card.last4);
+  params.Add(p.card.exp_month).Add(p.card.exp_year).Add(p.card.fingerprint).Add(p.processor);
+  params.Add(p.processor_reference).Add(p.failure_code).Add(p.failure_message).Add(p.description);
+  params.Add(MetadataText(p.metadata)).Add(created_ms);
+  auto r = conn.Run(kInsertPayment, params);
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+payments::Status UpdatePayment(db::Connection& conn, const Payment& p) {
+  db::Params params;
+  params.Add(p.merchant_id).Add(p.id).Add(ToString(p.status)).Add(p.amount_captured);
+  params.Add(p.amount_refunded).Add(p.processor_reference).Add(p.failure_code);
+  params.Add(p.failure_message);
+  auto r = conn.Run(kUpdatePayment, params);
+  if (!r) return std::unexpected(r.error());
+  if (r->affected() != 1) return std::unexpected(Error::Internal("payment update lost", p.id));
+  return {};
+}
+
+payments::Result<std::optional<Payment>> FindPayment(db::Connection& conn,
+                                                     const std::string& merchant_id,
+                                                     const std::string& id, bool for_update) {
+  auto rows = conn.Run(for_update ? kFindPaymentForUpdate : kFindPayment,
+                       db::Params().Add(merchant_id).Add(id));
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Payment>();
+  return std::optional<Payment>(ReadPayment(*rows, 0));
+}
+
+payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::string& merchant_id,
+                                           int limit,
+                                           const std::optional<std::string>& starting_after) {
+  db::Params params;
+  params.Add(merchant_id).Add(limit + 1);
+  payments::Result<db::Rows> rows;
+  if (starting_after) {
+    auto exists = conn.Run(kCursorExists, db::Params().Add(merchant_id).Add(*starting_after));
+    if (!exists) return std::unexpected(exists.error());
+    if (exists->empty()) {
+      return std::unexpected(Error::Of(ErrorKind::kInvalidRequest, "resource_missing",
+                                       fmt::format("No such payment: '{}'", *starting_after),
+                                       "starting_after"));
+    }
+    params.Add(*starting_after);
+    rows = conn.Run(kListAfter, params);
+  } else {
+    rows = conn.Run(kListFirst, params);
+  }
+  if (!rows) return std::unexpected(rows.error());
+  PaymentPage page;
+  const int n = rows->size();
+  page.has_more = n > limit;
+  for (int r = 0; r < std::min(n, limit); ++r) page.payments.push_back(ReadPayment(*rows, r));
+  return page;
+}
+
+payments::Status InsertRefund(db::Connection& conn, const Refund& refund, int64_t created_ms) {
+  db::Params params;
+  params.Add(refund.id).Add(refund.payment_id).Add(refund.merchant_id).Add(refund.amount);
+  params.Add(refund.currency).Add(ToString(refund.status)).Add(refund.reason);
+  params.Add(refund.processor_reference).Add(refund.failure_code);
+  params.Add(MetadataText(refund.metadata)).Add(created_ms);
+  auto r = conn.Run(kInsertRefund, params);
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+payments::Status InsertLedgerEntry(db::Connection& conn, const LedgerEntry& entry,
+                                   int64_t created_ms) {
+  std::vector<std::string> accounts, currencies;
+  std::string amounts = "{";
+  for (size_t i = 0; i < entry.postings.size(); ++i) {
+    accounts.push_back(entry.postings[i].account);
+    currencies.push_back(entry.postings[i].currency);
+    if (i > 0) amounts.push_back(',');
+    amounts += std::to_string(entry.postings[i].amount);
+  }
+  amounts.push_back('}');
+  db::Params params;
+  params.Add(entry.id).Add(entry.merchant_id).Add(entry.payment_id).Add(entry.refund_id);
+  params.Add(entry.kind).Add(created_ms).Add(TextArray(accounts)).Add(TextArray(currencies));
+  params.Add(amounts);
+  auto r = conn.Run(kInsertLedgerEntry, params);
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+payments::Result<std::map<std::string, int64_t>> MerchantBalance(db::Connection& conn,
+                                                                 const std::string& merchant_id) {
+  auto rows = conn.Run(kBalance, db::Params().Add(merchant_id));
+  if (!rows) return std::unexpected(rows.error());
+  std::map<std::string, int64_t> out;
+  for (int r = 0; r < rows->size(); ++r) out[rows->String(r, 0)] = rows->Int64(r, 1);
+  return out;
+}
+
+}  // namespace payments::store

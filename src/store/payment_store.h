@@ -1,0 +1,58 @@
+// Payments, refunds and the ledger in PostgreSQL. Every function takes the
+// caller's connection, so a use case composes them inside one transaction.
+// Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "db/connection.h"
+#include "payments/ledger.h"
+#include "payments/payment.h"
+
+namespace payments::store {
+
+// created_ms: creation time in Unix milliseconds (ordering needs more than seconds).
+payments::Status InsertPayment(db::Connection& conn, const Payment& payment, int64_t created_ms);
+// Writes status, amounts, processor reference and failure fields.
+payments::Status UpdatePayment(db::Connection& conn, const Payment& payment);
+// The merchant's payment, or nullopt for an unknown id or another merchant's.
+// for_update locks the row until the transaction ends.
+payments::Result<std::optional<Payment>> FindPayment(db::Connection& conn,
+                                                     const std::string& merchant_id,
+                                                     const std::string& id, bool for_update);
+
+struct PaymentPage {
+  std::vector<Payment> payments;
+  bool has_more = false;
+};
+// Newest first. starting_after must be one of the merchant's payments
+// (400 resource_missing with param "starting_after" otherwise).
+payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::string& merchant_id,
+                                           int limit,
+                                           const std::optional<std::string>& starting_after);
+
+payments::Status InsertRefund(db::Connection& conn, const Refund& refund, int64_t created_ms);
+
+// One journal entry and its postings, in one statement.
+struct LedgerEntry {
+  std::string id;  // je_…
+  std::string merchant_id;
+  std::string payment_id;
+  std::optional<std::string> refund_id;
+  std::string kind;  // "capture", "refund"
+  std::vector<Posting> postings;
+};
+payments::Status InsertLedgerEntry(db::Connection& conn, const LedgerEntry& entry,
+                                   int64_t created_ms);
+
+// The merchant's available balance per currency: the negated sum of its
+// merchant_balance postings.
+payments::Result<std::map<std::string, int64_t>> MerchantBalance(db::Connection& conn,
+                                                                 const std::string& merchant_id);
+
+}  // namespace payments::store

@@ -1,0 +1,228 @@
+// Idempotency-Key on every POST: replays, conflicts, mismatches, concurrency
+// and crashes, against the real binary.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <barrier>
+#include <thread>
+
+#include "support/service_fixture.h"
+
+namespace payments::testing {
+namespace {
+
+class IdempotencyTest : public ServiceTest {
+ protected:
+  Env ExtraEnv() override {
+    // The slow test card (4000000000000341) takes this long at the sandbox processor.
+    return {{"PAYMENTS_SANDBOX_SLOW_LATENCY", "1500"}};
+  }
+  std::string Query(const std::string& sql) {
+    auto conn = db_.Connect();
+    return QueryValue(*conn, sql);
+  }
+};
+
+TEST_F(IdempotencyTest, ARetryGetsTheStoredResponseByteForByte) {
+  auto first = Create(1500, "usd", "4242424242424242", true, "order-1");
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(first.Header("idempotent-replayed"), "");
+  auto again = Create(1500, "usd", "4242424242424242", true, "order-1");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.Header("idempotent-replayed"), "true");
+  EXPECT_EQ(Query("SELECT count(*) FROM payments"), "1");
+  EXPECT_EQ(GetAs("/v1/balance").Json()["available"][0]["amount"], 1500);
+}
+
+TEST_F(IdempotencyTest, TheSameKeyWithADifferentRequestIs422) {
+  ASSERT_EQ(Create(1500, "usd", "4242424242424242", true, "k").status, 200);
+  auto other_body = Create(1600, "usd", "4242424242424242", true, "k");
+  EXPECT_EQ(other_body.status, 422);
+  EXPECT_EQ(other_body.Json()["error"]["type"], "idempotency_error");
+  const std::string id = Create(100, "usd", "4242424242424242", false).Json()["id"];
+  auto other_path = PostAs("/v1/payments/" + id + "/capture", "", "k");
+  EXPECT_EQ(other_path.status, 422);
+  EXPECT_EQ(GetAs("/v1/payments/" + id).Json()["status"], "authorized");
+  EXPECT_EQ(Query("SELECT count(*) FROM payments"), "2");
+}
+
+TEST_F(IdempotencyTest, KeysAreScopedToTheMerchant) {
+  ASSERT_EQ(Create(1500, "usd", "4242424242424242", true, "shared").status, 200);
+  const TestMerchant other = CreateMerchant(db_.conninfo(), "Other");
+  auto theirs = client_->Post("/v1/payments", PaymentBody(1500), JsonHeaders(other.key, "shared"));
+  EXPECT_EQ(theirs.status, 200);
+  EXPECT_EQ(theirs.Header("idempotent-replayed"), "");
+  EXPECT_EQ(Query("SELECT count(*) FROM payments"), "2");
+}
+
+TEST_F(IdempotencyTest, ARetryWhileTheFirstIsRunningIs409) {
+  std::thread first([&] {
+    HttpClient c(service_->public_port());
+    auto r = c.Post("/v1/payments", PaymentBody(900, "usd", "4000000000000341"),
+                    JsonHeaders(merchant_.key, "slow-1"));
+    EXPECT_EQ(r.status, 200) << r.body;
+  });
+  // Wait until the first request holds its claim, then retry.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Query("SELECT count(*) FROM idempotency_keys WHERE key = 'slow-1' AND "
+                     "response_status IS NULL") == "1";
+      },
+      std::chrono::seconds(10)));
+  auto retry = Create(900, "usd", "4000000000000341", true, "slow-1");
+  EXPECT_EQ(retry.status, 409);
+  EXPECT_EQ(retry.Json()["error"]["type"], "idempotency_error");
+  EXPECT_FALSE(retry.Header("retry-after").empty());
+  first.join();
+  auto after = Create(900, "usd", "4000000000000341", true, "slow-1");
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.Header("idempotent-replayed"), "true");
+  EXPECT_EQ(Query("SELECT count(*) FROM payments"), "1");
+}
+
+TEST_F(IdempotencyTest, FiftyConcurrentDuplicatesMakeExactlyOnePayment) {
+  constexpr int kClients = 50;
+  std::barrier start(kClients);
+  std::vector<HttpResponse> results(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      HttpClient c(service_->public_port());
+      c.Connect();
+      start.arrive_and_wait();
+      results[i] = c.Post("/v1/payments", PaymentBody(4200), JsonHeaders(merchant_.key, "dup-50"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  int created = 0, replayed = 0, conflicts = 0;
+  std::string body;
+  for (const auto& r : results) {
+    if (r.status == 200 && r.Header("idempotent-replayed").empty()) {
+      ++created;
+      body = r.body;
+    } else if (r.status == 200) {
+      ++replayed;
+    } else if (r.status == 409) {
+      ++conflicts;
+    } else {
+      ADD_FAILURE() << "unexpected " << r.status << " " << r.body << r.transport_error;
+    }
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(created + replayed + conflicts, kClients);
+  for (const auto& r : results) {
+    if (r.status == 200) {
+      EXPECT_EQ(r.body, body);
+    }
+  }
+  EXPECT_EQ(Query("SELECT count(*) FROM payments"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM ledger_entries"), "1");
+  EXPECT_EQ(GetAs("/v1/balance").Json()["available"][0]["amount"], 4200);
+}
+
+TEST_F(IdempotencyTest, DeclinesAreReplayedTooAndNotRetriedAtTheProcessor) {
+  auto first = Create(100, "usd", "4000000000000002", true, "decl");
+  ASSERT_EQ(first.status, 402);
+  auto again = Create(100, "usd", "4000000000000002", true, "decl");
+  EXPECT_EQ(again.status, 402);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.Header("idempotent-replayed"), "true");
+  EXPECT_EQ(Query("SELECT count(*) FROM payments"), "1");
+}
+
+TEST_F(IdempotencyTest, ARequestThatFailedValidationDidNotUseTheKey) {
+  auto bad = client_->Post("/v1/payments", R"({"amount":-1,"currency":"usd"})",
+                           JsonHeaders(merchant_.key, "fixme"));
+  ASSERT_EQ(bad.status, 400);
+  auto fixed = Create(100, "usd", "4242424242424242", true, "fixme");
+  EXPECT_EQ(fixed.status, 200) << fixed.body;
+  EXPECT_EQ(fixed.Header("idempotent-replayed"), "");
+}
+
+TEST_F(IdempotencyTest, FollowUpsAreIdempotentToo) {
+  const std::string id = Create(1000, "usd", "4242424242424242", false).Json()["id"];
+  auto c1 = PostAs("/v1/payments/" + id + "/capture", R"({"amount":800})", "cap");
+  auto c2 = PostAs("/v1/payments/" + id + "/capture", R"({"amount":800})", "cap");
+  ASSERT_EQ(c1.status, 200);
+  EXPECT_EQ(c2.body, c1.body);
+  EXPECT_EQ(c2.Header("idempotent-replayed"), "true");
+  auto r1 = PostAs("/v1/payments/" + id + "/refunds", R"({"amount":300})", "ref");
+  auto r2 = PostAs("/v1/payments/" + id + "/refunds", R"({"amount":300})", "ref");
+  ASSERT_EQ(r1.status, 200);
+  EXPECT_EQ(r2.body, r1.body);
+  EXPECT_EQ(Query("SELECT count(*) FROM refunds"), "1");
+  EXPECT_EQ(GetAs("/v1/balance").Json()["available"][0]["amount"], 500);
+  // An executed failure is stored and replayed as well.
+  auto x1 = PostAs("/v1/payments/" + id + "/cancel", "", "cnl");
+  auto x2 = PostAs("/v1/payments/" + id + "/cancel", "", "cnl");
+  EXPECT_EQ(x1.status, 409);
+  EXPECT_EQ(x2.status, 409);
+  EXPECT_EQ(x2.Header("idempotent-replayed"), "true");
+}
+
+TEST_F(IdempotencyTest, KeysExpireAfter24Hours) {
+  ASSERT_EQ(Create(100, "usd", "4242424242424242", true, "old").status, 200);
+  auto conn = db_.Connect();
+  ASSERT_TRUE(conn->Exec("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'"));
+  auto reused = Create(200, "usd", "4242424242424242", true, "old");
+  EXPECT_EQ(reused.status, 200);
+  EXPECT_EQ(reused.Header("idempotent-replayed"), "");
+  EXPECT_EQ(Query("SELECT count(*) FROM payments"), "2");
+}
+
+TEST_F(IdempotencyTest, MalformedKeysAreRejected) {
+  auto too_long = Create(100, "usd", "4242424242424242", true, std::string(256, 'k'));
+  EXPECT_EQ(too_long.status, 400);
+  EXPECT_EQ(too_long.Json()["error"]["param"], "Idempotency-Key");
+  EXPECT_EQ(Create(100, "usd", "4242424242424242", true, std::string(255, 'k')).status, 200);
+}
+
+// The service dies (SIGKILL) while a request holds its key; a new instance
+// takes the abandoned claim over once its lock expires, and the client's
+// retry ends with exactly one payment.
+TEST(IdempotencyCrashTest, ARetryAfterACrashMakesExactlyOnePayment) {
+  TestDatabase db;
+  ASSERT_TRUE(db.Migrate());
+  Env env = {{"PAYMENTS_DATABASE_URL", db.conninfo()},
+             {"PAYMENTS_SANDBOX_SLOW_LATENCY", "1500"},
+             {"PAYMENTS_IDEMPOTENCY_LOCK", "1000"}};
+  auto first = ServiceProcess::Start(env);
+  ASSERT_NE(first, nullptr);
+  const TestMerchant m = CreateMerchant(db.conninfo());
+  std::thread request([&] {
+    HttpClient c(first->public_port());
+    auto r = c.Post("/v1/payments", PaymentBody(777, "usd", "4000000000000341"),
+                    JsonHeaders(m.key, "crash-1"));
+    EXPECT_EQ(r.status, 0);  // the connection dies with the process
+  });
+  auto conn = db.Connect();
+  ASSERT_TRUE(Eventually(
+      [&] { return QueryValue(*conn, "SELECT count(*) FROM idempotency_keys") == "1"; },
+      std::chrono::seconds(10)));
+  first->Signal(SIGKILL);
+  request.join();
+  EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM payments"), "0");
+
+  auto second = ServiceProcess::Start(env);
+  ASSERT_NE(second, nullptr);
+  HttpClient c(second->public_port(), std::chrono::seconds(30));
+  HttpResponse r;
+  // Until the dead claim's lock expires the key answers 409; then it runs.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        r = c.Post("/v1/payments", PaymentBody(777, "usd", "4000000000000341"),
+                   JsonHeaders(m.key, "crash-1"));
+        return r.status != 409;
+      },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM payments"), "1");
+  auto replay = c.Post("/v1/payments", PaymentBody(777, "usd", "4000000000000341"),
+                       JsonHeaders(m.key, "crash-1"));
+  EXPECT_EQ(replay.body, r.body);
+}
+
+}  // namespace
+}  // namespace payments::testing
