@@ -99,6 +99,29 @@ TEST_F(EventsApiTest, ListsTheMerchantsEventsNewestFirstPageByPage) {
   EXPECT_EQ(Get(kMerchantB, "/v1/events?limit=100").body["data"].size(), 4u);
 }
 
+TEST_F(EventsApiTest, EventsWrittenAtTheSameInstantListInReverseOfWritingPageByPage) {
+  // One transaction stamps its events with one clock reading.
+  const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(1764000000));
+  std::vector<std::string> written;
+  for (std::string_view type :
+       {events::kPaymentCreated, events::kPaymentCaptured, events::kRefundCreated}) {
+    events::Event e =
+        events::MakeEvent(type, kMerchantA, "pay_01jd8k3m6w9q4r2t7v5x0y1z3c", {{"n", 1}}, at);
+    ASSERT_TRUE(store::InsertEvent(*conn_, e));
+    written.insert(written.begin(), e.id);
+  }
+  std::vector<std::string> seen;
+  std::string target = "/v1/events?limit=1";
+  for (int page = 0; page < 3; ++page) {
+    const Reply r = Get(kMerchantA, target);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body["has_more"], page < 2);
+    seen.push_back(Ids(r.body).at(0));
+    target = "/v1/events?limit=1&starting_after=" + seen.back();
+  }
+  EXPECT_EQ(seen, written);
+}
+
 TEST_F(EventsApiTest, EachItemIsTheStoredCloudEvent) {
   const events::Event e = Insert(kMerchantA, events::kRefundCreated, 1);
   const Reply list = Get(kMerchantA, "/v1/events");

@@ -50,26 +50,28 @@ constexpr db::Statement kUnlock{"events.relay_unlock", "SELECT pg_advisory_unloc
 constexpr db::Statement kFindEvent{"events.find",
                                    "SELECT payload FROM events WHERE id = $1 AND merchant_id = $2"};
 
-constexpr db::Statement kEventExists{"events.exists",
-                                     "SELECT 1 FROM events WHERE id = $1 AND merchant_id = $2"};
+constexpr db::Statement kEventCursor{
+    "events.cursor", "SELECT created_at, seq FROM events WHERE id = $1 AND merchant_id = $2"};
 
-// Newest first on events_merchant_created; the cursor is the (created_at, id)
-// of the event named by starting_after.
+// Newest first on events_merchant_created. Events of one transaction share
+// created_at (the service stamps them with one clock reading), so seq breaks
+// ties: payment.captured lists above the payment.created written with it.
+// The cursor condition keeps `created_at <= $5` usable as an index bound.
 constexpr db::Statement kListEvents{"events.list",
                                     "SELECT payload FROM events "
                                     "WHERE merchant_id = $1 "
                                     "  AND ($2::text IS NULL OR type = $2) "
                                     "  AND ($3::text IS NULL OR starts_with(type, $3)) "
-                                    "ORDER BY created_at DESC, id DESC LIMIT $4"};
+                                    "ORDER BY created_at DESC, seq DESC LIMIT $4"};
 
-constexpr db::Statement kListEventsAfter{
-    "events.list_after",
-    "SELECT payload FROM events "
-    "WHERE merchant_id = $1 "
-    "  AND ($2::text IS NULL OR type = $2) "
-    "  AND ($3::text IS NULL OR starts_with(type, $3)) "
-    "  AND (created_at, id) < (SELECT created_at, id FROM events WHERE id = $5) "
-    "ORDER BY created_at DESC, id DESC LIMIT $4"};
+constexpr db::Statement kListEventsAfter{"events.list_after",
+                                         "SELECT payload FROM events "
+                                         "WHERE merchant_id = $1 "
+                                         "  AND ($2::text IS NULL OR type = $2) "
+                                         "  AND ($3::text IS NULL OR starts_with(type, $3)) "
+                                         "  AND created_at <= $5::timestamptz "
+                                         "  AND (created_at < $5::timestamptz OR seq < $6::bigint) "
+                                         "ORDER BY created_at DESC, seq DESC LIMIT $4"};
 
 }  // namespace
 
@@ -152,10 +154,11 @@ payments::Result<std::optional<EventPage>> ListEvents(db::Connection& conn,
   db::Params params;
   params.Add(q.merchant_id).Add(q.type).Add(q.type_prefix).Add(q.limit + 1);
   if (q.starting_after) {
-    auto exists = conn.Run(kEventExists, db::Params().Add(*q.starting_after).Add(q.merchant_id));
-    if (!exists) return std::unexpected(exists.error());
-    if (exists->empty()) return std::optional<EventPage>();
-    params.Add(*q.starting_after);
+    auto cursor = conn.Run(kEventCursor, db::Params().Add(*q.starting_after).Add(q.merchant_id));
+    if (!cursor) return std::unexpected(cursor.error());
+    if (cursor->empty()) return std::optional<EventPage>();
+    // created_at goes back as the server printed it: exact to the microsecond.
+    params.Add(cursor->Text(0, 0)).Add(cursor->Int64(0, 1));
   }
   auto rows = conn.Run(q.starting_after ? kListEventsAfter : kListEvents, params);
   if (!rows) return std::unexpected(rows.error());
