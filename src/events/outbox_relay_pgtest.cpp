@@ -1,172 +1,31 @@
 // The relay against a real PostgreSQL and librdkafka's mock cluster, read
 // back by a real consumer: what arrives, in which order, under faults.
-#include <fcntl.h>
-#include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
-#include <thread>
 
 #include "events/event_types.h"
 #include "events/outbox_relay.h"
 #include "store/event_store.h"
 #include "support/kafka_mock.h"
+#include "support/relay_fixture.h"
 #include "support/sample_events.h"
-#include "support/test_database.h"
-
-extern char** environ;
 
 namespace payments::events {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::CheckDelivery;
 using testing::DeliveryCheck;
 using testing::MockKafka;
 using testing::QueryValue;
-using testing::TestDatabase;
 using testing::TopicReader;
 using testing::WaitUntil;
 
-constexpr char kTopic[] = "payments.events";
-constexpr int kPartitions = 4;
-constexpr char kMerchant[] = "mer_01jd8k3m6w9q4r2t7v5x0y1z3a";
+constexpr const char* kTopic = testing::kRelayTopic;
+constexpr int kPartitions = testing::kRelayPartitions;
+constexpr const char* kMerchant = testing::kRelayMerchant;
 
-// A payment's life, cycled through.
-constexpr std::string_view kLife[] = {kPaymentCreated, kPaymentCaptured, kPaymentRefunded,
-                                      kRefundCreated,  kPaymentRefunded, kRefundCreated};
-
-class RelayTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(db_.Migrate());
-    conn_ = db_.Connect();
-    ASSERT_TRUE(conn_);
-    testing::InsertMerchant(*conn_, kMerchant);
-  }
-
-  RelayOptions Options(const MockKafka& kafka) const {
-    RelayOptions o;
-    o.database.conninfo = db_.conninfo();
-    o.brokers = kafka.bootstraps();
-    o.topic = kTopic;
-    o.batch_size = 50;
-    o.idle_poll = 10ms;
-    o.standby_poll = 50ms;
-    o.stats_interval = 100ms;
-    o.stop_timeout = 2s;
-    o.retry_max = 200ms;
-    // Reconnect quickly once a broker is back, so the test does not wait
-    // out librdkafka's default backoff of up to 10 s.
-    o.kafka_settings = {{"reconnect.backoff.max.ms", "200", "test"},
-                        {"retry.backoff.ms", "20", "test"}};
-    return o;
-  }
-
-  static std::unique_ptr<OutboxRelay> MakeRelay(RelayOptions options) {
-    auto relay = OutboxRelay::Create(std::move(options));
-    EXPECT_TRUE(relay) << relay.error().message;
-    return relay ? std::move(*relay) : nullptr;
-  }
-
-  static std::string PaymentId(int n) { return fmt::format("pay_01jd8k3m6w9q4r2t7v5x{:06d}", n); }
-
-  // `rounds` events for each of `payments` payments, interleaved across
-  // payments, each insert its own transaction. Every event is checked
-  // against its schema.
-  void InsertEvents(int payments, int rounds) {
-    for (int r = 0; r < rounds; ++r) {
-      for (int p = 0; p < payments; ++p) Insert(*conn_, p);
-    }
-  }
-
-  // The next event of payment `p`, checked against its schema.
-  void Insert(db::Connection& conn, int p) {
-    const std::string subject = PaymentId(p);
-    std::vector<std::string>& ids = expected_[subject];
-    const Event e = testing::SampleEvent(kLife[ids.size() % std::size(kLife)], kMerchant, subject);
-    EXPECT_EQ(testing::SchemaViolations(e.payload), std::vector<std::string>{}) << e.payload;
-    ASSERT_TRUE(store::InsertEvent(conn, e));
-    ids.push_back(e.id);
-    ++inserted_;
-  }
-
-  int64_t Unpublished() {
-    return std::stoll(QueryValue(*conn_, "SELECT count(*) FROM events WHERE published_at IS NULL"));
-  }
-
-  bool AllPublished() { return Unpublished() == 0; }
-
-  // Reads the whole topic and checks it against what was inserted.
-  DeliveryCheck ReadAndCheck(const MockKafka& kafka) {
-    TopicReader reader(kafka.bootstraps(), kTopic, kPartitions);
-    EXPECT_TRUE(reader.ReadToEnd());
-    return CheckDelivery(reader.messages(), expected_);
-  }
-
-  // `payments events relay` in a child process, logging to `log_path`.
-  pid_t SpawnRelay(const MockKafka& kafka, const std::string& log_path) {
-    std::vector<std::string> args = {PAYMENTS_BINARY, "events",       "relay", "--database-url",
-                                     db_.conninfo(),  "--batch-size", "50"};
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (!std::string_view(*e).starts_with("PAYMENTS_")) env.push_back(*e);
-    }
-    env.push_back("PAYMENTS_KAFKA_BROKERS=" + kafka.bootstraps());
-    env.push_back(std::string("PAYMENTS_KAFKA_TOPIC=") + kTopic);
-    env.push_back("PAYMENTS_KAFKA_RECONNECT_BACKOFF_MAX_MS=200");
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    EXPECT_EQ(rc, 0) << "posix_spawn: " << strerror(rc);
-    return pid;
-  }
-
-  // Which of `ids` the database still has unpublished.
-  std::set<std::string> StillUnpublished(const std::set<std::string>& ids) {
-    std::string array = "{";
-    for (const std::string& id : ids) array += (array.size() > 1 ? "," : "") + id;
-    array += "}";
-    auto rows =
-        conn_->Exec("SELECT id FROM events WHERE published_at IS NULL AND id = ANY($1::text[])",
-                    db::Params().Add(array));
-    EXPECT_TRUE(rows);
-    std::set<std::string> out;
-    for (int r = 0; rows && r < rows->size(); ++r) out.insert(rows->String(r, 0));
-    return out;
-  }
-
-  static std::string ReadFile(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  TestDatabase db_;
-  std::unique_ptr<db::Connection> conn_;
-  std::map<std::string, std::vector<std::string>> expected_;
-  int64_t inserted_ = 0;
-};
+class RelayTest : public testing::RelayTest {};
 
 TEST_F(RelayTest, PublishesEveryCommittedEventExactlyOnceInOrderPerPayment) {
   MockKafka kafka(3, kTopic, kPartitions);
@@ -291,49 +150,6 @@ TEST_F(RelayTest, StopAbandonsAnUndeliverableBatchAndItsRowsStayUnpublished) {
   EXPECT_EQ(check.duplicates, 0);
 }
 
-TEST_F(RelayTest, ARelayKilledWithSigkillMidBatchLosesNothing) {
-  MockKafka kafka(3, kTopic, kPartitions);
-  // Kafka appends at once but acknowledges late, which holds each batch open
-  // between "in Kafka" and "marked published".
-  kafka.DelayProduceResponses(20, 300ms);
-  InsertEvents(10, 30);
-  const std::string log_path = "/tmp/" + db_.name() + "_relay.log";
-  const pid_t child = SpawnRelay(kafka, log_path);
-  ASSERT_GT(child, 0);
-
-  // Kill it when Kafka holds an event the database does not know as
-  // published: the child is in the middle of a batch.
-  TopicReader reader(kafka.bootstraps(), kTopic, kPartitions);
-  std::set<std::string> in_kafka;
-  const bool mid_batch = WaitUntil([&] {
-    reader.Poll(20ms);
-    for (const auto& m : reader.messages()) in_kafka.insert(m.ce_id);
-    return !in_kafka.empty() && !StillUnpublished(in_kafka).empty();
-  });
-  ASSERT_EQ(kill(child, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(mid_batch) << ReadFile(log_path);
-  ASSERT_TRUE(WIFSIGNALED(status));
-  const std::set<std::string> unconfirmed = StillUnpublished(in_kafka);
-  ASSERT_FALSE(unconfirmed.empty());
-  EXPECT_GT(Unpublished(), 0);
-
-  // A new relay (a process again) sends what was not confirmed, and stops
-  // cleanly on SIGTERM.
-  const pid_t next = SpawnRelay(kafka, log_path);
-  ASSERT_TRUE(WaitUntil([&] { return AllPublished(); })) << ReadFile(log_path);
-  ASSERT_EQ(kill(next, SIGTERM), 0);
-  ASSERT_EQ(waitpid(next, &status, 0), next);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadFile(log_path);
-  std::remove(log_path.c_str());
-
-  const DeliveryCheck check = ReadAndCheck(kafka);
-  EXPECT_EQ(check.problems, std::vector<std::string>{});
-  // At least once: what Kafka had but the killed relay had not marked came again.
-  EXPECT_GE(check.duplicates, static_cast<int>(unconfirmed.size()));
-}
-
 TEST_F(RelayTest, ALateCommitWithALowerSeqIsStillPublished) {
   MockKafka kafka(1, kTopic, kPartitions);
   auto relay = MakeRelay(Options(kafka));
@@ -400,59 +216,6 @@ TEST_F(RelayTest, WithoutKafkaRetentionCoversEveryEvent) {
   EXPECT_FALSE(relay->Metrics().publishing_enabled);
   relay->Stop();
   EXPECT_EQ(QueryValue(*conn_, "SELECT count(*) FROM events"), "1");
-}
-
-TEST_F(RelayTest, TwoRelaysPublishNoEventTwiceAndKeepOrder) {
-  MockKafka kafka(3, kTopic, kPartitions);
-  auto a = MakeRelay(Options(kafka));
-  auto b = MakeRelay(Options(kafka));
-  a->Start();
-  b->Start();
-  InsertEvents(10, 8);
-  ASSERT_TRUE(WaitUntil([&] { return AllPublished(); }));
-  // One of them holds the lock; the other stands by.
-  EXPECT_NE(a->Metrics().active, b->Metrics().active);
-  EXPECT_EQ(a->Metrics().published_total + b->Metrics().published_total, inserted_);
-  OutboxRelay* active = a->Metrics().active ? a.get() : b.get();
-  OutboxRelay* standby = active == a.get() ? b.get() : a.get();
-
-  // A graceful stop hands over: the standby takes the lock and carries on.
-  active->Stop();
-  InsertEvents(10, 4);
-  ASSERT_TRUE(WaitUntil([&] { return standby->Metrics().active; }));
-  ASSERT_TRUE(WaitUntil([&] { return AllPublished(); }));
-  standby->Stop();
-  EXPECT_EQ(a->Metrics().published_total + b->Metrics().published_total, inserted_);
-  const DeliveryCheck check = ReadAndCheck(kafka);
-  EXPECT_EQ(check.problems, std::vector<std::string>{});
-  EXPECT_EQ(check.duplicates, 0);
-}
-
-TEST_F(RelayTest, WhenTheActiveRelaysSessionDiesAnotherTakesOver) {
-  MockKafka kafka(3, kTopic, kPartitions);
-  RelayOptions oa = Options(kafka);
-  oa.database.application_name = "relay a";
-  RelayOptions ob = Options(kafka);
-  ob.database.application_name = "relay b";
-  auto a = MakeRelay(oa);
-  a->Start();
-  ASSERT_TRUE(WaitUntil([&] { return a->Metrics().active; }));
-  auto b = MakeRelay(ob);
-  b->Start();
-  InsertEvents(6, 4);
-  ASSERT_TRUE(WaitUntil([&] { return AllPublished(); }));
-  // Cut relay a's session, as a network partition or a dead pod would.
-  EXPECT_EQ(QueryValue(*conn_,
-                       "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                       "WHERE application_name = 'relay a'"),
-            "1");
-  InsertEvents(6, 4);
-  ASSERT_TRUE(WaitUntil([&] { return AllPublished(); }));
-  EXPECT_GE(a->Metrics().activations_total + b->Metrics().activations_total, 2);
-  a->Stop();
-  b->Stop();
-  const DeliveryCheck check = ReadAndCheck(kafka);
-  EXPECT_EQ(check.problems, std::vector<std::string>{});
 }
 
 TEST_F(RelayTest, CreateRejectsSettingsItCannotHonour) {
