@@ -39,8 +39,9 @@ payments::Result<std::optional<service::IdempotencyInput>> Idempotency(
   const std::string_view key = req.Header("idempotency-key");
   if (auto s = ValidateIdempotencyKey(key); !s) return std::unexpected(s.error());
   // nlohmann::json keeps object keys sorted, so dump() is a canonical form.
-  return std::optional<service::IdempotencyInput>(service::IdempotencyInput{
-      std::string(key), req.method, req.path, payments.RequestHash(req.method, req.path, body.dump())});
+  return std::optional<service::IdempotencyInput>(
+      service::IdempotencyInput{std::string(key), req.method, req.path,
+                                payments.RequestHash(req.method, req.path, body.dump())});
 }
 
 http::Response Answer(const payments::Result<service::Reply>& reply) {
@@ -107,8 +108,8 @@ http::Response ListPayments(PaymentService& payments, http::Request& req) {
 
 http::Response GetBalance(PaymentService& payments, http::Request& req) {
   if (!req.query.empty()) {
-    return FromError(Error::InvalidRequest("parameter_unknown",
-                                           "GET /v1/balance takes no parameters."));
+    return FromError(
+        Error::InvalidRequest("parameter_unknown", "GET /v1/balance takes no parameters."));
   }
   auto balance = payments.Balance(req.merchant_id);
   if (!balance) return FromError(balance.error());

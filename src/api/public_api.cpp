@@ -18,8 +18,8 @@ http::Response PublicApi::Handle(http::Request& req) {
   const http::Router::Match match = router_.Find(req.method, req.path);
   req.route = match.route;
   if (match.kind == http::Router::Match::Kind::kNotFound) {
-    http::Response r = FromError(Error::NotFound(
-        fmt::format("Unrecognized request URL ({} {}).", req.method, req.path)));
+    http::Response r = FromError(
+        Error::NotFound(fmt::format("Unrecognized request URL ({} {}).", req.method, req.path)));
     r.route = "unmatched";
     return r;
   }
@@ -38,9 +38,9 @@ http::Response PublicApi::Handle(http::Request& req) {
     const std::string_view auth = req.Header("authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.empty()) {
-      http::Response r = FromError(Error::Of(
-          ErrorKind::kAuthentication, "missing_api_key",
-          "No API key provided. Send it as 'Authorization: Bearer sk_test_…'."));
+      http::Response r = FromError(
+          Error::Of(ErrorKind::kAuthentication, "missing_api_key",
+                    "No API key provided. Send it as 'Authorization: Bearer sk_test_…'."));
       r.route = match.route;
       return r;
     }
@@ -54,8 +54,8 @@ http::Response PublicApi::Handle(http::Request& req) {
       return r;
     }
     if (!*merchant) {
-      http::Response r = FromError(Error::Of(ErrorKind::kAuthentication, "invalid_api_key",
-                                             "Invalid API key provided."));
+      http::Response r = FromError(
+          Error::Of(ErrorKind::kAuthentication, "invalid_api_key", "Invalid API key provided."));
       r.route = match.route;
       return r;
     }

@@ -1,9 +1,9 @@
 #include "api/requests.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "core/money.h"
 #include "http/json_body.h"
@@ -27,9 +27,9 @@ payments::Status OnlyKnownFields(const json& object, std::initializer_list<std::
     bool ok = false;
     for (std::string_view k : known) ok = ok || k == key;
     if (!ok) {
-      return std::unexpected(Invalid("parameter_unknown",
-                                     fmt::format("Received unknown parameter: {}", Join(prefix, key)),
-                                     Join(prefix, key)));
+      return std::unexpected(Invalid(
+          "parameter_unknown", fmt::format("Received unknown parameter: {}", Join(prefix, key)),
+          Join(prefix, key)));
     }
   }
   return {};
@@ -76,9 +76,9 @@ payments::Result<std::string> String(const json& value, const std::string& param
   }
   std::string s = value.get<std::string>();
   if (s.size() > max_length) {
-    return std::unexpected(Invalid("parameter_invalid_string_too_long",
-                                   fmt::format("{} must be at most {} characters.", param, max_length),
-                                   param));
+    return std::unexpected(
+        Invalid("parameter_invalid_string_too_long",
+                fmt::format("{} must be at most {} characters.", param, max_length), param));
   }
   return s;
 }
@@ -96,8 +96,8 @@ payments::Result<Metadata> ParseMetadata(const json& value, const std::string& p
   for (const auto& [key, v] : value.items()) {
     const std::string p = Join(param, key);
     if (key.empty() || key.size() > 40) {
-      return std::unexpected(Invalid("metadata_invalid_key",
-                                     "metadata keys must be 1 to 40 characters.", p));
+      return std::unexpected(
+          Invalid("metadata_invalid_key", "metadata keys must be 1 to 40 characters.", p));
     }
     auto s = String(v, p, 500);
     if (!s) return std::unexpected(s.error());
@@ -117,9 +117,8 @@ Error NotAnObject(const std::string& param) {
 }  // namespace
 
 payments::Result<service::CreatePaymentInput> ParseCreatePayment(const json& body) {
-  if (auto s = OnlyKnownFields(body, {"amount", "currency", "payment_method", "capture",
-                                      "description", "metadata"},
-                               "");
+  if (auto s = OnlyKnownFields(
+          body, {"amount", "currency", "payment_method", "capture", "description", "metadata"}, "");
       !s) {
     return std::unexpected(s.error());
   }
@@ -134,14 +133,14 @@ payments::Result<service::CreatePaymentInput> ParseCreatePayment(const json& bod
   if (!currency) return std::unexpected(Missing("currency"));
   auto code = String(*currency, "currency", 3);
   if (!code) {
-    return std::unexpected(Invalid("invalid_currency",
-                                   "currency must be a three-letter ISO 4217 code.", "currency"));
+    return std::unexpected(
+        Invalid("invalid_currency", "currency must be a three-letter ISO 4217 code.", "currency"));
   }
   in.currency = FindCurrency(*code);
   if (!in.currency) {
-    return std::unexpected(Invalid(
-        "invalid_currency", fmt::format("Unknown or unsupported currency: '{}'.", *code),
-        "currency"));
+    return std::unexpected(Invalid("invalid_currency",
+                                   fmt::format("Unknown or unsupported currency: '{}'.", *code),
+                                   "currency"));
   }
 
   const json* pm = Field(body, "payment_method");
@@ -153,8 +152,8 @@ payments::Result<service::CreatePaymentInput> ParseCreatePayment(const json& bod
   const json* card = Field(*pm, "card");
   if (!card) return std::unexpected(Missing("payment_method.card"));
   if (!card->is_object()) return std::unexpected(NotAnObject("payment_method.card"));
-  if (auto s = OnlyKnownFields(*card, {"number", "exp_month", "exp_year", "cvc"},
-                               "payment_method.card");
+  if (auto s =
+          OnlyKnownFields(*card, {"number", "exp_month", "exp_year", "cvc"}, "payment_method.card");
       !s) {
     return std::unexpected(s.error());
   }
@@ -163,8 +162,8 @@ payments::Result<service::CreatePaymentInput> ParseCreatePayment(const json& bod
   auto n = String(*number, "payment_method.card.number", 64);
   if (!n) return std::unexpected(n.error());
   in.card.number = std::move(*n);
-  for (auto [name, target] : {std::pair{"exp_month", &in.card.exp_month},
-                              std::pair{"exp_year", &in.card.exp_year}}) {
+  for (auto [name, target] :
+       {std::pair{"exp_month", &in.card.exp_month}, std::pair{"exp_year", &in.card.exp_year}}) {
     const std::string param = fmt::format("payment_method.card.{}", name);
     const json* v = Field(*card, name);
     if (!v) return std::unexpected(Missing(param));
@@ -225,9 +224,9 @@ payments::Result<service::RefundInput> ParseRefund(const json& body) {
     static const std::set<std::string> kReasons = {"duplicate", "fraudulent",
                                                    "requested_by_customer"};
     if (!kReasons.contains(*r)) {
-      return std::unexpected(Invalid(
-          "parameter_invalid_enum",
-          "reason must be one of duplicate, fraudulent, requested_by_customer.", "reason"));
+      return std::unexpected(
+          Invalid("parameter_invalid_enum",
+                  "reason must be one of duplicate, fraudulent, requested_by_customer.", "reason"));
     }
     in.reason = std::move(*r);
   }
@@ -248,8 +247,8 @@ payments::Result<ListParams> ParseListParams(std::string_view query) {
       int limit = 0;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
       if (ec != std::errc() || ptr != value.data() + value.size() || limit < 1 || limit > 100) {
-        return std::unexpected(
-            Invalid("parameter_invalid_integer", "limit must be an integer from 1 to 100.", "limit"));
+        return std::unexpected(Invalid("parameter_invalid_integer",
+                                       "limit must be an integer from 1 to 100.", "limit"));
       }
       out.limit = limit;
     } else if (key == "starting_after") {
@@ -259,8 +258,8 @@ payments::Result<ListParams> ParseListParams(std::string_view query) {
       }
       out.starting_after = value;
     } else {
-      return std::unexpected(Invalid("parameter_unknown",
-                                     fmt::format("Received unknown parameter: {}", key), key));
+      return std::unexpected(
+          Invalid("parameter_unknown", fmt::format("Received unknown parameter: {}", key), key));
     }
   }
   return out;

@@ -5,10 +5,9 @@
 // (Luhn, expiry) happen in the use case. Pure; thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "service/payment_service.h"

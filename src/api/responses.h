@@ -2,9 +2,8 @@
 // Retry-After on 503), JSON objects and Stripe-style lists. Thread-safe.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/error.h"
 #include "http/message.h"

@@ -1,8 +1,8 @@
 #include "cli/commands.h"
 
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "cli/subcommands.h"
 
@@ -21,8 +21,9 @@ CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url) {
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app{"payments: a payment service built to be patched and upgraded while it takes "
-               "payments"};
+  CLI::App app{
+      "payments: a payment service built to be patched and upgraded while it takes "
+      "payments"};
   app.name("payments");
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -30,6 +31,7 @@ int Main(int argc, char** argv) {
   AddServeCommand(app, exit_code);
   AddMigrateCommand(app, exit_code);
   AddMerchantsCommand(app, exit_code);
+  AddSmokeCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
   AddEventsCommand(app, exit_code);
   bool known = argc <= 1 || argv[1][0] == '-';

@@ -1,7 +1,7 @@
 // `payments merchants create --name NAME` and `payments merchants list`.
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/subcommands.h"
@@ -58,10 +58,10 @@ void AddMerchantsCommand(CLI::App& app, int& exit_code) {
       return;
     }
     if (create_args->json) {
-      std::puts(nlohmann::ordered_json(
-                    {{"id", m->id}, {"name", m->name}, {"secret_key", m->secret_key}})
-                    .dump()
-                    .c_str());
+      std::puts(
+          nlohmann::ordered_json({{"id", m->id}, {"name", m->name}, {"secret_key", m->secret_key}})
+              .dump()
+              .c_str());
     } else {
       std::printf("merchant:   %s\nname:       %s\nsecret key: %s\n", m->id.c_str(),
                   m->name.c_str(), m->secret_key.c_str());
@@ -88,7 +88,9 @@ void AddMerchantsCommand(CLI::App& app, int& exit_code) {
     if (list_args->json) {
       nlohmann::ordered_json out = nlohmann::ordered_json::array();
       for (const auto& r : *rows) {
-        out.push_back({{"id", r.id}, {"name", r.name}, {"created_at", r.created_at},
+        out.push_back({{"id", r.id},
+                       {"name", r.name},
+                       {"created_at", r.created_at},
                        {"active_keys", r.active_keys}});
       }
       std::puts(out.dump().c_str());

@@ -1,7 +1,7 @@
 // `payments migrate …`: the schema migration engine's command line.
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "cli/subcommands.h"
 #include "db/connection.h"
@@ -36,8 +36,8 @@ void AddMigrateCommand(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
-    auto conn = db::Connection::Open({.conninfo = args->database_url,
-                                      .application_name = "payments migrate"});
+    auto conn = db::Connection::Open(
+        {.conninfo = args->database_url, .application_name = "payments migrate"});
     if (!conn) {
       PrintError(fmt::format("cannot connect to the database: {}", conn.error().detail));
       exit_code = 1;
@@ -56,7 +56,8 @@ void AddMigrateCommand(CLI::App& app, int& exit_code) {
     if (report->applied.empty()) {
       std::puts("migrate: the schema is up to date");
     }
-    for (int64_t v : report->applied) std::printf("migrate: applied %lld\n", static_cast<long long>(v));
+    for (int64_t v : report->applied)
+      std::printf("migrate: applied %lld\n", static_cast<long long>(v));
     exit_code = 0;
   });
 }

@@ -3,9 +3,8 @@
 // `exit_code`: 0 success, 1 failure at run time, 2 bad usage or configuration.
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace payments::cli {
 
@@ -13,6 +12,7 @@ void AddServeCommand(CLI::App& app, int& exit_code);
 void AddMigrateCommand(CLI::App& app, int& exit_code);
 void AddMerchantsCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddSmokeCommand(CLI::App& app, int& exit_code);
 void AddEventsCommand(CLI::App& app, int& exit_code);
 
 // --database-url / PAYMENTS_DATABASE_URL, for subcommands that need a database.

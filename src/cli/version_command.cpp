@@ -1,16 +1,15 @@
 // `payments version [--verbose]`: the semantic version, git commit and build
 // time; with --verbose also the migration version built in and the versions of
 // the linked libraries, for patch management.
-#include <librdkafka/rdkafka.h>
+#include <fmt/format.h>
 #include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
 #include <openssl/crypto.h>
+#include <spdlog/version.h>
 
 #include <boost/version.hpp>
 #include <cstdio>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/version.h>
 
 #include "cli/subcommands.h"
 #include "core/build_info.h"

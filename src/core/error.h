@@ -34,11 +34,11 @@ enum class ErrorKind {
 
 struct Error {
   ErrorKind kind = ErrorKind::kInternal;
-  std::string code;     // stable, machine readable: "parameter_invalid_integer"
-  std::string message;  // for humans; never contains a secret or a card number
-  std::string param;    // the offending parameter in dotted form, or empty
-  std::string detail;   // internal only (a library message); logged, never returned
-  std::string sqlstate; // the PostgreSQL SQLSTATE when the error came from the database
+  std::string code;      // stable, machine readable: "parameter_invalid_integer"
+  std::string message;   // for humans; never contains a secret or a card number
+  std::string param;     // the offending parameter in dotted form, or empty
+  std::string detail;    // internal only (a library message); logged, never returned
+  std::string sqlstate;  // the PostgreSQL SQLSTATE when the error came from the database
 
   static Error InvalidRequest(std::string code, std::string message, std::string param = {});
   static Error NotFound(std::string message, std::string param = {});

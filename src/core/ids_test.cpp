@@ -28,9 +28,9 @@ TEST(IdsTest, AreUniqueAndSortByTime) {
 
 TEST(IdsTest, RejectsMalformed) {
   EXPECT_FALSE(IsWellFormedId("pay_", "pay"));
-  EXPECT_FALSE(IsWellFormedId("pay_01jd8k3m6w9q4r2t7v5x0y1z3", "pay"));    // 25 chars
-  EXPECT_FALSE(IsWellFormedId("pay_01jd8k3m6w9q4r2t7v5x0y1z3u", "pay"));   // 'u' not Crockford
-  EXPECT_FALSE(IsWellFormedId("pay_01JD8K3M6W9Q4R2T7V5X0Y1Z3A", "pay"));   // upper case
+  EXPECT_FALSE(IsWellFormedId("pay_01jd8k3m6w9q4r2t7v5x0y1z3", "pay"));   // 25 chars
+  EXPECT_FALSE(IsWellFormedId("pay_01jd8k3m6w9q4r2t7v5x0y1z3u", "pay"));  // 'u' not Crockford
+  EXPECT_FALSE(IsWellFormedId("pay_01JD8K3M6W9Q4R2T7V5X0Y1Z3A", "pay"));  // upper case
   EXPECT_FALSE(IsWellFormedId("pay_01jd8k3m6w9q4r2t7v5x0y1z3a'", "pay"));
   EXPECT_TRUE(IsWellFormedId("pay_01jd8k3m6w9q4r2t7v5x0y1z3a", "pay"));
 }

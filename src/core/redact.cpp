@@ -67,8 +67,7 @@ std::string RedactSecrets(std::string text) {
       }
       if (digits.size() > 19) break;
     }
-    const bool boundary = last_digit_end >= text.size() ||
-                          !IsWordChar(text[last_digit_end]);
+    const bool boundary = last_digit_end >= text.size() || !IsWordChar(text[last_digit_end]);
     if (digits.size() >= 13 && digits.size() <= 19 && boundary && Luhn(digits)) {
       text.replace(i, last_digit_end - i, "[redacted]");
       i += 10;

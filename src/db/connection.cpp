@@ -35,12 +35,15 @@ payments::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOpti
   add_setting("idle_in_transaction_session_timeout", options.idle_in_transaction_timeout);
   const std::string connect_timeout = std::to_string(options.connect_timeout.count());
 
-  std::vector<const char*> keys = {"dbname",         "application_name", "connect_timeout",
-                                   "keepalives",     "keepalives_idle",  "keepalives_interval",
+  std::vector<const char*> keys = {"dbname",          "application_name", "connect_timeout",
+                                   "keepalives",      "keepalives_idle",  "keepalives_interval",
                                    "keepalives_count"};
-  std::vector<const char*> values = {options.conninfo.c_str(), options.application_name.c_str(),
-                                     connect_timeout.c_str(),  "1",
-                                     "10",                     "5",
+  std::vector<const char*> values = {options.conninfo.c_str(),
+                                     options.application_name.c_str(),
+                                     connect_timeout.c_str(),
+                                     "1",
+                                     "10",
+                                     "5",
                                      "3"};
   if (!pg_options.empty()) {
     keys.push_back("options");
@@ -50,13 +53,16 @@ payments::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOpti
   values.push_back(nullptr);
 
   PGconn* raw = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
-  if (raw == nullptr) return std::unexpected(Error::Unavailable("database unavailable", "out of memory"));
+  if (raw == nullptr)
+    return std::unexpected(Error::Unavailable("database unavailable", "out of memory"));
   // Server notices ("relation already exists, skipping") are not errors and
   // must not reach stderr; errors come back as results.
-  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
   std::unique_ptr<Connection> conn(new Connection(raw));
   if (PQstatus(raw) != CONNECTION_OK) {
-    return std::unexpected(Error::Unavailable("database unavailable", TrimMessage(PQerrorMessage(raw))));
+    return std::unexpected(
+        Error::Unavailable("database unavailable", TrimMessage(PQerrorMessage(raw))));
   }
   return conn;
 }
@@ -88,10 +94,10 @@ payments::Result<Rows> Connection::Check(PGresult* result, std::string_view what
   }
   Error error;
   if (failed_ || IsUnavailableState(sqlstate)) {
-    error = Error::Unavailable(
-        sqlstate == kQueryCanceled || sqlstate == kLockNotAvailable ? "database timeout"
-                                                                    : "database unavailable",
-        fmt::format("{}: {}", what, message));
+    error = Error::Unavailable(sqlstate == kQueryCanceled || sqlstate == kLockNotAvailable
+                                   ? "database timeout"
+                                   : "database unavailable",
+                               fmt::format("{}: {}", what, message));
   } else {
     error = Error::Internal("internal error", fmt::format("{}: {}", what, message));
   }

@@ -38,9 +38,9 @@ struct Statement {
 struct ConnectOptions {
   std::string conninfo;  // a postgresql:// URL or "key=value" string
   std::string application_name = "payments";
-  std::chrono::seconds connect_timeout{2};          // libpq's floor is 2 s
-  std::chrono::milliseconds statement_timeout{0};   // 0 = server default
-  std::chrono::milliseconds lock_timeout{0};        // 0 = server default
+  std::chrono::seconds connect_timeout{2};         // libpq's floor is 2 s
+  std::chrono::milliseconds statement_timeout{0};  // 0 = server default
+  std::chrono::milliseconds lock_timeout{0};       // 0 = server default
   std::chrono::milliseconds idle_in_transaction_timeout{0};
 };
 

@@ -30,9 +30,8 @@ Pool::~Pool() { Close(); }
 void Pool::NoteFailureLocked() {
   counters_.connect_failures++;
   need_reconnect_ = true;
-  backoff_ = backoff_.count() == 0
-                 ? options_.backoff_initial
-                 : std::min(options_.backoff_max, backoff_ * 2);
+  backoff_ = backoff_.count() == 0 ? options_.backoff_initial
+                                   : std::min(options_.backoff_max, backoff_ * 2);
   // Full jitter: instances that lost the database together do not all come
   // back in the same millisecond.
   std::uniform_int_distribution<int64_t> jitter(0, backoff_.count());
@@ -128,9 +127,8 @@ void Pool::Return(std::unique_ptr<Connection> conn) {
       need_reconnect_ = true;
       // Idle connections at least as old as this one most likely died with it.
       const size_t before = idle_.size();
-      std::erase_if(idle_, [&](const std::unique_ptr<Connection>& c) {
-        return c->opened_at() <= opened_at;
-      });
+      std::erase_if(
+          idle_, [&](const std::unique_ptr<Connection>& c) { return c->opened_at() <= opened_at; });
       open_ -= static_cast<int>(before - idle_.size());
     }
     lock.unlock();

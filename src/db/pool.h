@@ -33,12 +33,12 @@ struct PoolOptions {
 };
 
 struct PoolStats {
-  int size = 0;          // configured maximum
-  int open = 0;          // connections open now (idle + busy)
-  int busy = 0;          // leased out
-  int64_t waits = 0;     // acquisitions that had to wait for a connection
-  int64_t timeouts = 0;  // acquisitions that gave up waiting
-  int64_t opened = 0;    // connections opened since start
+  int size = 0;                  // configured maximum
+  int open = 0;                  // connections open now (idle + busy)
+  int busy = 0;                  // leased out
+  int64_t waits = 0;             // acquisitions that had to wait for a connection
+  int64_t timeouts = 0;          // acquisitions that gave up waiting
+  int64_t opened = 0;            // connections opened since start
   int64_t reconnects = 0;        // connections opened after a failure or a broken one
   int64_t connect_failures = 0;  // failed attempts to open
   int64_t broken = 0;            // connections dropped because they broke

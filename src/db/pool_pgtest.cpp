@@ -1,9 +1,8 @@
-#include "db/pool.h"
-
 #include <gtest/gtest.h>
 
 #include <thread>
 
+#include "db/pool.h"
 #include "db/transaction.h"
 #include "support/test_database.h"
 

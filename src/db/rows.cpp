@@ -34,7 +34,9 @@ std::optional<int64_t> Rows::OptionalInt64(int row, int col) const {
   return Int64(row, col);
 }
 
-double Rows::Double(int row, int col) const { return std::strtod(String(row, col).c_str(), nullptr); }
+double Rows::Double(int row, int col) const {
+  return std::strtod(String(row, col).c_str(), nullptr);
+}
 
 int64_t Rows::affected() const {
   if (!result_) return 0;

@@ -44,8 +44,8 @@ payments::Result<std::string> Decode(std::string_view s) {
       out.push_back(' ');
     } else if (s[i] == '%') {
       if (i + 2 >= s.size()) {
-        return std::unexpected(Error::InvalidRequest(
-            "invalid_query", "the query string has an incomplete %-escape"));
+        return std::unexpected(
+            Error::InvalidRequest("invalid_query", "the query string has an incomplete %-escape"));
       }
       const int hi = HexValue(s[i + 1]);
       const int lo = HexValue(s[i + 2]);
@@ -81,8 +81,7 @@ payments::Result<nlohmann::json> ParseJsonObject(std::string_view body) {
     return parsed;
   } catch (const nlohmann::json::parse_error& e) {
     return std::unexpected(Error::InvalidRequest(
-        "invalid_json",
-        fmt::format("The request body is not valid JSON (at byte {}).", e.byte)));
+        "invalid_json", fmt::format("The request body is not valid JSON (at byte {}).", e.byte)));
   }
 }
 

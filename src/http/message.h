@@ -13,10 +13,10 @@
 namespace payments::http {
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: "/v1/payments?limit=3"
-  std::string path;    // "/v1/payments"
-  std::string query;   // "limit=3"
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as sent: "/v1/payments?limit=3"
+  std::string path;                                          // "/v1/payments"
+  std::string query;                                         // "limit=3"
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
   std::string remote_address;

@@ -1,19 +1,18 @@
 #include "http/server.h"
 
+#include <fmt/format.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "core/ids.h"
 #include "http/error_body.h"
@@ -177,25 +176,24 @@ class Session : public std::enable_shared_from_this<Session> {
     // connection counts as idle and a drain may close it.
     state_ = State::kIdle;
     stream_.expires_after(server_->options_.idle_timeout);
-    stream_.async_read_some(
-        buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
-          if (ec) {
-            self->Shutdown();
-            return;
-          }
-          self->buffer_.commit(n);
-          self->ReadHeader();
-        });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) {
+                                self->Shutdown();
+                                return;
+                              }
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
   }
 
   void ReadHeader() {
     state_ = State::kReading;
     started_ = Clock::now();
     stream_.expires_after(server_->options_.read_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->OnHeader(ec);
-                             });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -206,14 +204,14 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& req = parser_->get();
     if (const auto length = parser_->content_length();
         length && *length > server_->options_.body_limit) {
-      WriteProtocolError(413, "invalid_request_error", "body_too_large",
-                         fmt::format("request body exceeds {} bytes",
-                                     server_->options_.body_limit));
+      WriteProtocolError(
+          413, "invalid_request_error", "body_too_large",
+          fmt::format("request body exceeds {} bytes", server_->options_.body_limit));
       return;
     }
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
-                                                                         req.version());
+                                                                       req.version());
       bhttp::async_write(stream_, *cont,
                          [self = shared_from_this(), cont](beast::error_code ec, size_t) {
                            if (ec) {
@@ -240,9 +238,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnReadError(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
-      WriteProtocolError(413, "invalid_request_error", "body_too_large",
-                         fmt::format("request body exceeds {} bytes",
-                                     server_->options_.body_limit));
+      WriteProtocolError(
+          413, "invalid_request_error", "body_too_large",
+          fmt::format("request body exceeds {} bytes", server_->options_.body_limit));
     } else if (ec == bhttp::error::header_limit) {
       WriteProtocolError(431, "invalid_request_error", "headers_too_large",
                          "request headers are too large");
@@ -288,17 +286,13 @@ class Session : public std::enable_shared_from_this<Session> {
     FillRequest(request);
     request_ = std::make_shared<Request>(request);  // kept without the body, for logs
     request.body = std::move(parser_->get().body());
-    server_->AddInFlight(request_->request_id,
-                         fmt::format("{} {} ({})", request_->method, request_->path,
-                                     request_->request_id));
+    server_->AddInFlight(request_->request_id, fmt::format("{} {} ({})", request_->method,
+                                                           request_->path, request_->request_id));
     stream_.expires_never();
-    server_->handler_(std::move(request),
-                      [self = shared_from_this()](Response response) {
-                        asio::post(self->executor(),
-                                   [self, r = std::move(response)]() mutable {
-                                     self->Write(std::move(r));
-                                   });
-                      });
+    server_->handler_(std::move(request), [self = shared_from_this()](Response response) {
+      asio::post(self->executor(),
+                 [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
+    });
   }
 
   void WriteProtocolError(int status, std::string_view type, std::string_view code,

@@ -1,8 +1,8 @@
 #include "payments/card.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "core/crypto.h"
 
@@ -136,9 +136,9 @@ payments::Result<ValidCard> ValidateCard(const CardInput& in, YearMonth now,
   if (in.cvc) {
     const size_t want = *brand == CardBrand::kAmex ? 4 : 3;
     if (!AllDigits(*in.cvc) || in.cvc->size() != want) {
-      return std::unexpected(CardError(
-          "invalid_cvc", fmt::format("The CVC must be {} digits for this card.", want),
-          fmt::format("{}.cvc", prefix)));
+      return std::unexpected(
+          CardError("invalid_cvc", fmt::format("The CVC must be {} digits for this card.", want),
+                    fmt::format("{}.cvc", prefix)));
     }
   }
   return ValidCard{n, *brand, static_cast<int>(in.exp_month), static_cast<int>(year),

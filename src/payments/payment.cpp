@@ -1,8 +1,8 @@
 #include "payments/payment.h"
 
-#include <cassert>
-
 #include <fmt/format.h>
+
+#include <cassert>
 
 #include "core/money.h"
 
@@ -55,8 +55,8 @@ payments::Result<int64_t> PlanCapture(const Payment& p, std::optional<int64_t> r
   }
   const int64_t amount = requested.value_or(p.amount);
   if (amount < 1) {
-    return std::unexpected(Error::InvalidRequest(
-        "parameter_invalid_integer", "amount must be a positive integer.", "amount"));
+    return std::unexpected(Error::InvalidRequest("parameter_invalid_integer",
+                                                 "amount must be a positive integer.", "amount"));
   }
   if (amount > p.amount) {
     return std::unexpected(Error::InvalidRequest(
@@ -76,8 +76,8 @@ payments::Status PlanCancel(const Payment& p) {
 
 payments::Result<int64_t> PlanRefund(const Payment& p, std::optional<int64_t> requested) {
   if (p.status == PaymentStatus::kRefunded) {
-    return std::unexpected(Error::StateConflict(
-        "charge_already_refunded", "This payment has already been refunded in full."));
+    return std::unexpected(Error::StateConflict("charge_already_refunded",
+                                                "This payment has already been refunded in full."));
   }
   if (p.status != PaymentStatus::kCaptured && p.status != PaymentStatus::kPartiallyRefunded) {
     return std::unexpected(Unexpected(p, "a refund", "captured"));
@@ -85,8 +85,8 @@ payments::Result<int64_t> PlanRefund(const Payment& p, std::optional<int64_t> re
   const int64_t remaining = p.amount_captured - p.amount_refunded;
   const int64_t amount = requested.value_or(remaining);
   if (amount < 1) {
-    return std::unexpected(Error::InvalidRequest(
-        "parameter_invalid_integer", "amount must be a positive integer.", "amount"));
+    return std::unexpected(Error::InvalidRequest("parameter_invalid_integer",
+                                                 "amount must be a positive integer.", "amount"));
   }
   if (amount > remaining) {
     return std::unexpected(Error::InvalidRequest(

@@ -20,7 +20,14 @@
 
 namespace payments {
 
-enum class PaymentStatus { kAuthorized, kCaptured, kPartiallyRefunded, kRefunded, kCanceled, kFailed };
+enum class PaymentStatus {
+  kAuthorized,
+  kCaptured,
+  kPartiallyRefunded,
+  kRefunded,
+  kCanceled,
+  kFailed
+};
 
 std::string_view ToString(PaymentStatus status);
 std::optional<PaymentStatus> ParsePaymentStatus(std::string_view text);

@@ -83,9 +83,9 @@ TEST(PaymentTest, FailedPaymentsAcceptNothing) {
 }
 
 TEST(PaymentTest, StatusNamesRoundTrip) {
-  for (auto s : {PaymentStatus::kAuthorized, PaymentStatus::kCaptured,
-                 PaymentStatus::kPartiallyRefunded, PaymentStatus::kRefunded,
-                 PaymentStatus::kCanceled, PaymentStatus::kFailed}) {
+  for (auto s :
+       {PaymentStatus::kAuthorized, PaymentStatus::kCaptured, PaymentStatus::kPartiallyRefunded,
+        PaymentStatus::kRefunded, PaymentStatus::kCanceled, PaymentStatus::kFailed}) {
     EXPECT_EQ(ParsePaymentStatus(ToString(s)), s);
   }
   EXPECT_EQ(ParsePaymentStatus("pending"), std::nullopt);

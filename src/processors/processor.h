@@ -39,8 +39,8 @@ struct ProcessorResult {
   enum class Outcome { kApproved, kDeclined, kFailed };
   Outcome outcome = Outcome::kFailed;
   std::string reference;  // the processor's id for the authorization or refund
-  std::string code;       // declines: card_declined, insufficient_funds, …; failures: processing_error
-  std::string message;    // for the merchant; never contains card data
+  std::string code;  // declines: card_declined, insufficient_funds, …; failures: processing_error
+  std::string message;  // for the merchant; never contains card data
 };
 
 class Processor {

@@ -1,8 +1,8 @@
 #include "processors/sandbox_processor.h"
 
-#include <thread>
-
 #include <fmt/format.h>
+
+#include <thread>
 
 #include "core/crypto.h"
 
@@ -45,14 +45,14 @@ ProcessorResult SandboxProcessor::Authorize(const AuthorizeRequest& request) {
   if (number == "4000000000000259") {
     // The processor does not answer; the connector gives up at its timeout.
     Wait(options_.timeout);
-    return Failed(fmt::format("The processor did not answer within {} ms.",
-                              options_.timeout.count()));
+    return Failed(
+        fmt::format("The processor did not answer within {} ms.", options_.timeout.count()));
   }
   if (number == "4000000000000341") {
     if (options_.slow_latency > options_.timeout) {
       Wait(options_.timeout);
-      return Failed(fmt::format("The processor did not answer within {} ms.",
-                                options_.timeout.count()));
+      return Failed(
+          fmt::format("The processor did not answer within {} ms.", options_.timeout.count()));
     }
     Wait(options_.slow_latency);
   }

@@ -75,8 +75,9 @@ http::Response AdminApi::Handle(http::Request& req) {
                              fmt::format("{} is not allowed on {}.", req.method, req.path));
   } else {
     r.status = 404;
-    r.body = http::ErrorBody("invalid_request_error", "resource_missing",
-                             fmt::format("Unrecognized request URL ({} {}).", req.method, req.path));
+    r.body =
+        http::ErrorBody("invalid_request_error", "resource_missing",
+                        fmt::format("Unrecognized request URL ({} {}).", req.method, req.path));
   }
   r.route = match.kind == http::Router::Match::Kind::kNotFound ? "unmatched" : match.route;
   return r;

@@ -1,19 +1,18 @@
 #include "runtime/app.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <atomic>
-#include <cmath>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "api/public_api.h"
 #include "core/build_info.h"
@@ -82,11 +81,11 @@ payments::Result<Embedded> StartEmbedded(const ServeConfig& config) {
   Embedded e;
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
-  e.pg = std::make_unique<EmbeddedPostgres>(EmbeddedPostgresOptions{
-      .data_dir = (fs::path(config.data_dir) / "pgdata").string(),
-      .socket_dir = (fs::path(config.data_dir) / "run").string(),
-      .port = 5432,
-      .settings = {}});
+  e.pg = std::make_unique<EmbeddedPostgres>(
+      EmbeddedPostgresOptions{.data_dir = (fs::path(config.data_dir) / "pgdata").string(),
+                              .socket_dir = (fs::path(config.data_dir) / "run").string(),
+                              .port = 5432,
+                              .settings = {}});
   log::Info("starting the embedded PostgreSQL", {{"data_dir", e.pg->options().data_dir}});
   if (auto s = e.pg->Start(); !s) return std::unexpected(s.error());
   if (auto s = e.pg->EnsureDatabase(kEmbeddedDatabase); !s) return std::unexpected(s.error());
@@ -96,7 +95,8 @@ payments::Result<Embedded> StartEmbedded(const ServeConfig& config) {
   // The embedded default migrates itself; an external database never does.
   auto migrations = migrate::LoadEmbeddedMigrations();
   if (!migrations) return std::unexpected(migrations.error());
-  migrate::Migrator migrator(**conn, std::move(*migrations), {.lock_wait = std::chrono::seconds(30)});
+  migrate::Migrator migrator(**conn, std::move(*migrations),
+                             {.lock_wait = std::chrono::seconds(30)});
   auto report = migrator.Up({});
   if (!report) return std::unexpected(report.error());
   for (int64_t v : report->applied) log::Info("applied migration", {{"version", v}});
@@ -126,7 +126,7 @@ void PrintBanner(const std::string& public_address, const DemoMerchant& demo,
 
 std::string FormatAddress(const std::string& host, uint16_t port) {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
-                                              : fmt::format("{}:{}", host, port);
+                                             : fmt::format("{}:{}", host, port);
 }
 
 // Schema compatibility, reported to readiness; also records the fingerprint
@@ -154,10 +154,13 @@ void AccessLog(const std::string& listener, Metrics& metrics, const http::Reques
   const std::string route = res.route.empty() ? "unmatched" : res.route;
   metrics.ObserveRequest(listener, req.method, route, res.status, seconds);
   if (listener == "admin" && res.status < 400) return;  // probes every second are noise
-  nlohmann::ordered_json fields = {
-      {"listener", listener},       {"request_id", req.request_id}, {"method", req.method},
-      {"route", route},             {"path", req.path},             {"status", res.status},
-      {"duration_ms", std::round(seconds * 1e6) / 1000.0}};
+  nlohmann::ordered_json fields = {{"listener", listener},
+                                   {"request_id", req.request_id},
+                                   {"method", req.method},
+                                   {"route", route},
+                                   {"path", req.path},
+                                   {"status", res.status},
+                                   {"duration_ms", std::round(seconds * 1e6) / 1000.0}};
   if (!res.merchant_id.empty()) fields["merchant_id"] = res.merchant_id;
   if (!res.error_detail.empty()) fields["error"] = res.error_detail;
   if (res.Header("Connection") == "close") fields["connection"] = "close";
@@ -287,7 +290,8 @@ int RunServe(const ServeConfig& config) {
                  .acquire_timeout = milliseconds(1000),
                  .backoff_initial = milliseconds(50),
                  .backoff_max = milliseconds(2000)});
-  log::Info("database", {{"url", db::RedactConninfo(conninfo)}, {"embedded", embedded.has_value()}});
+  log::Info("database",
+            {{"url", db::RedactConninfo(conninfo)}, {"embedded", embedded.has_value()}});
 
   // Wait for the database and a compatible schema; a signal meanwhile ends
   // the process quietly (nothing is in flight yet).
@@ -365,7 +369,8 @@ int RunServe(const ServeConfig& config) {
     w.Sample("payments_db_pool_connections", {{"state", "open"}}, s.open);
     w.Sample("payments_db_pool_connections", {{"state", "busy"}}, s.busy);
     w.Sample("payments_db_pool_connections", {{"state", "max"}}, s.size);
-    w.Family("payments_db_pool_waits_total", "counter", "Acquisitions that waited for a connection.");
+    w.Family("payments_db_pool_waits_total", "counter",
+             "Acquisitions that waited for a connection.");
     w.Sample("payments_db_pool_waits_total", {}, static_cast<double>(s.waits));
     w.Family("payments_db_pool_timeouts_total", "counter", "Acquisitions that gave up waiting.");
     w.Sample("payments_db_pool_timeouts_total", {}, static_cast<double>(s.timeouts));
@@ -410,9 +415,10 @@ int RunServe(const ServeConfig& config) {
   public_server = std::make_unique<http::Server>(
       http::ServerOptions{.name = "public", .io_threads = config.io_threads},
       [&](http::Request req, http::Done done) {
-        boost::asio::post(handler_pool, [&, req = std::move(req), done = std::move(done)]() mutable {
-          done(public_api.Handle(req));
-        });
+        boost::asio::post(handler_pool,
+                          [&, req = std::move(req), done = std::move(done)]() mutable {
+                            done(public_api.Handle(req));
+                          });
       },
       [&metrics](const http::Request& req, const http::Response& res, std::chrono::nanoseconds t) {
         AccessLog("public", metrics, req, res, t);
@@ -429,12 +435,12 @@ int RunServe(const ServeConfig& config) {
   public_started = public_server.get();
   const std::string public_bound = FormatAddress(public_address->host, *public_port);
   health.Set("lifecycle", true);
-  log::Info("listening",
-            {{"public", public_bound},
-             {"admin", admin_bound},
-             {"version", build.version},
-             {"startup_ms",
-              std::chrono::duration<double, std::milli>(Clock::now() - started).count()}});
+  log::Info(
+      "listening",
+      {{"public", public_bound},
+       {"admin", admin_bound},
+       {"version", build.version},
+       {"startup_ms", std::chrono::duration<double, std::milli>(Clock::now() - started).count()}});
   if (embedded) PrintBanner(public_bound, embedded->demo, config.data_dir);
 
   // Run until told to stop.
@@ -456,8 +462,7 @@ int RunServe(const ServeConfig& config) {
   const auto deadline = signalled + config.drain_delay + config.shutdown_timeout;
   while (!public_server->WaitIdle(std::min(deadline, Clock::now() + milliseconds(50)))) {
     if (signals.count() >= 2) {
-      ExitNow(130, "second signal while requests were in flight", public_server.get(),
-              embedded_pg);
+      ExitNow(130, "second signal while requests were in flight", public_server.get(), embedded_pg);
     }
     if (Clock::now() >= deadline) {
       ExitNow(1, "shutdown timeout with requests in flight", public_server.get(), embedded_pg);
@@ -474,9 +479,9 @@ int RunServe(const ServeConfig& config) {
       log::Warn("the embedded PostgreSQL did not stop cleanly", {{"error", s.error().message}});
     }
   }
-  log::Info("stopped", {{"shutdown_ms", std::chrono::duration<double, std::milli>(
-                                            Clock::now() - signalled)
-                                            .count()}});
+  log::Info("stopped",
+            {{"shutdown_ms",
+              std::chrono::duration<double, std::milli>(Clock::now() - signalled).count()}});
   log::Flush();
   return 0;
 }

@@ -1,13 +1,12 @@
 #include "runtime/embedded_postgres.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "core/crypto.h"
 #include "db/connection.h"
@@ -113,8 +112,8 @@ payments::Status EmbeddedPostgres::InitIfNeeded() {
           "directory above {})",
           user_->name, options_.data_dir);
     }
-    return std::unexpected(Error::Internal(
-        fmt::format("initdb failed{}: {}", hint, Tail(r->output, 5))));
+    return std::unexpected(
+        Error::Internal(fmt::format("initdb failed{}: {}", hint, Tail(r->output, 5))));
   }
   std::ofstream conf(fs::path(options_.data_dir) / "postgresql.conf", std::ios::app);
   conf << "\n# Written by payments: per-start settings live in payments.conf.\n"
@@ -200,8 +199,8 @@ std::string EmbeddedPostgres::ConnInfo(const std::string& dbname) const {
 payments::Status EmbeddedPostgres::EnsureDatabase(const std::string& dbname) {
   auto conn = db::Connection::Open({.conninfo = ConnInfo("postgres")});
   if (!conn) return std::unexpected(conn.error());
-  auto exists = (*conn)->Exec("SELECT 1 FROM pg_database WHERE datname = $1",
-                              db::Params().Add(dbname));
+  auto exists =
+      (*conn)->Exec("SELECT 1 FROM pg_database WHERE datname = $1", db::Params().Add(dbname));
   if (!exists) return std::unexpected(exists.error());
   if (!exists->empty()) return {};
   auto created = (*conn)->Exec("CREATE DATABASE " + db::QuoteIdentifier(dbname));

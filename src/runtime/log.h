@@ -6,9 +6,8 @@
 //   log::Info("listening", {{"public", "127.0.0.1:8080"}});
 #pragma once
 
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace payments::log {
 

@@ -1,19 +1,18 @@
 #include "runtime/metrics.h"
 
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <fstream>
 
-#include <fmt/format.h>
-
 namespace payments::runtime {
 namespace {
 
 // Latency buckets in seconds: 1 ms to 10 s.
-constexpr double kBuckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                               0.1,   0.25,   0.5,   1.0,  2.5,   5.0, 10.0};
+constexpr double kBuckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                               0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
 
 std::string EscapeLabel(std::string_view v) {
   std::string out;
@@ -88,7 +87,8 @@ std::string Metrics::Render() const {
   std::vector<std::function<void(MetricsWriter&)>> collectors;
   {
     std::lock_guard lock(mu_);
-    w.Family("payments_http_requests_total", "counter", "HTTP requests by listener, route and status.");
+    w.Family("payments_http_requests_total", "counter",
+             "HTTP requests by listener, route and status.");
     for (const auto& [k, v] : requests_) {
       w.Sample("payments_http_requests_total",
                {{"listener", k[0]}, {"method", k[1]}, {"route", k[2]}, {"status", k[3]}},
@@ -101,7 +101,9 @@ std::string Metrics::Render() const {
       for (size_t i = 0; i < std::size(kBuckets); ++i) {
         cumulative += h.buckets[i];
         w.Sample("payments_http_request_duration_seconds_bucket",
-                 {{"listener", k[0]}, {"method", k[1]}, {"route", k[2]},
+                 {{"listener", k[0]},
+                  {"method", k[1]},
+                  {"route", k[2]},
                   {"le", FormatValue(kBuckets[i])}},
                  static_cast<double>(cumulative));
       }

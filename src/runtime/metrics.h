@@ -50,8 +50,8 @@ class Metrics {
     double sum = 0;
   };
   mutable std::mutex mu_;
-  std::map<std::vector<std::string>, uint64_t> requests_;      // listener, method, route, status
-  std::map<std::vector<std::string>, Histogram> durations_;    // listener, method, route
+  std::map<std::vector<std::string>, uint64_t> requests_;    // listener, method, route, status
+  std::map<std::vector<std::string>, Histogram> durations_;  // listener, method, route
   std::vector<std::function<void(MetricsWriter&)>> collectors_;
 };
 

@@ -1,16 +1,15 @@
 #include "runtime/subprocess.h"
 
 #include <fcntl.h>
-#include <signal.h>
+#include <fmt/format.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace payments::runtime {
 
@@ -49,7 +48,8 @@ payments::Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
       dup2(pipefd[1], STDERR_FILENO);
     }
     if (user) {
-      if (setgroups(0, nullptr) != 0 || setgid(user->gid) != 0 || setuid(user->uid) != 0) _exit(126);
+      if (setgroups(0, nullptr) != 0 || setgid(user->gid) != 0 || setuid(user->uid) != 0)
+        _exit(126);
     }
     execvp(args[0], args.data());
     _exit(127);

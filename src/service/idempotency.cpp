@@ -19,8 +19,8 @@ bool RanAndFailed(const Error& e) {
 
 payments::Status Execution::Store(db::Connection& conn, const Reply& reply) const {
   if (!input_) return {};
-  auto stored = store::CompleteIdempotencyKey(conn, merchant_id_, input_->key, token_,
-                                              reply.status, reply.body);
+  auto stored = store::CompleteIdempotencyKey(conn, merchant_id_, input_->key, token_, reply.status,
+                                              reply.body);
   if (!stored) return std::unexpected(stored.error());
   if (!*stored) {
     return std::unexpected(Error::Of(
@@ -47,9 +47,9 @@ payments::Result<Reply> RunIdempotent(db::Pool& pool, const std::string& merchan
     case store::ClaimResult::Kind::kCompleted:
       return Reply{claim->response_status, claim->response_body, true};
     case store::ClaimResult::Kind::kInProgress:
-      return std::unexpected(Error::Of(
-          ErrorKind::kIdempotencyInProgress, "idempotency_key_in_use",
-          "A request with this Idempotency-Key is still being processed; retry later."));
+      return std::unexpected(
+          Error::Of(ErrorKind::kIdempotencyInProgress, "idempotency_key_in_use",
+                    "A request with this Idempotency-Key is still being processed; retry later."));
     case store::ClaimResult::Kind::kMismatch:
       return std::unexpected(Error::Of(
           ErrorKind::kIdempotencyMismatch, "idempotency_key_reused",
@@ -66,9 +66,8 @@ payments::Result<Reply> RunIdempotent(db::Pool& pool, const std::string& merchan
   const Error& error = result.error();
   if (RanAndFailed(error)) {
     const Reply reply = ErrorReply(error);
-    auto stored = db::InTransaction(pool, [&](db::Connection& conn) {
-      return execution.Store(conn, reply);
-    });
+    auto stored =
+        db::InTransaction(pool, [&](db::Connection& conn) { return execution.Store(conn, reply); });
     if (!stored) {
       log::Warn("could not store the failed reply of an idempotent request",
                 {{"merchant_id", merchant_id}, {"error", stored.error().detail}});

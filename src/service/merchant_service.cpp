@@ -7,8 +7,8 @@ namespace payments::service {
 
 payments::Status ValidateMerchantName(const std::string& name) {
   if (name.empty() || name.size() > 200) {
-    return std::unexpected(
-        Error::InvalidRequest("invalid_name", "the merchant name must be 1 to 200 characters", "name"));
+    return std::unexpected(Error::InvalidRequest(
+        "invalid_name", "the merchant name must be 1 to 200 characters", "name"));
   }
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) {
@@ -21,8 +21,8 @@ payments::Status ValidateMerchantName(const std::string& name) {
 
 payments::Result<std::string> CreateApiKey(db::Connection& conn, const std::string& merchant_id) {
   const std::string key = "sk_test_" + RandomBase62(32);
-  if (auto s = store::InsertApiKey(conn, NewId("key"), merchant_id, Sha256Hex(key),
-                                   key.substr(0, 12));
+  if (auto s =
+          store::InsertApiKey(conn, NewId("key"), merchant_id, Sha256Hex(key), key.substr(0, 12));
       !s) {
     return std::unexpected(s.error());
   }

@@ -1,8 +1,8 @@
 #include "service/payment_service.h"
 
-#include <ctime>
-
 #include <fmt/format.h>
+
+#include <ctime>
 
 #include "core/crypto.h"
 #include "core/ids.h"
@@ -101,7 +101,8 @@ payments::Result<Reply> PaymentService::CreatePayment(
         p.processor = std::string(processor_.name());
         p.description = input.description;
         p.metadata = input.metadata;
-        p.created = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        p.created =
+            std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
 
         processors::AuthorizeRequest request;
         request.payment_id = p.id;
@@ -131,17 +132,17 @@ payments::Result<Reply> PaymentService::CreatePayment(
           event_type = "payment.failed";
         }
         const nlohmann::ordered_json object = PaymentToJson(p);
-        const Reply reply = p.status == PaymentStatus::kFailed
-                                ? DeclineReply(p)
-                                : Reply{200, object.dump(), false};
+        const Reply reply =
+            p.status == PaymentStatus::kFailed ? DeclineReply(p) : Reply{200, object.dump(), false};
 
         const int64_t created_ms = UnixMillis(now);
         auto committed = db::InTransaction(pool_, [&](db::Connection& conn) -> payments::Status {
           if (auto s = exec.Store(conn, reply); !s) return s;
           if (auto s = store::InsertPayment(conn, p, created_ms); !s) return s;
           if (p.status == PaymentStatus::kCaptured) {
-            const store::LedgerEntry entry{NewId("je", now), merchant_id, p.id, std::nullopt,
-                                           "capture", CapturePostings(p.currency, p.amount)};
+            const store::LedgerEntry entry{
+                NewId("je", now), merchant_id, p.id,
+                std::nullopt,     "capture",   CapturePostings(p.currency, p.amount)};
             if (auto s = store::InsertLedgerEntry(conn, entry, created_ms); !s) return s;
           }
           if (auto s = WriteEvent(conn, "payment.created", p, object, now); !s) return s;
@@ -179,8 +180,9 @@ payments::Result<Reply> PaymentService::CapturePayment(
           const nlohmann::ordered_json object = PaymentToJson(p);
           Reply out{200, object.dump(), false};
           if (auto s = Persist(conn, exec, out, p); !s) return std::unexpected(s.error());
-          const store::LedgerEntry entry{NewId("je", now), merchant_id, p.id, std::nullopt,
-                                         "capture", CapturePostings(p.currency, p.amount_captured)};
+          const store::LedgerEntry entry{
+              NewId("je", now), merchant_id, p.id,
+              std::nullopt,     "capture",   CapturePostings(p.currency, p.amount_captured)};
           if (auto s = store::InsertLedgerEntry(conn, entry, UnixMillis(now)); !s) {
             return std::unexpected(s.error());
           }
@@ -243,9 +245,9 @@ payments::Result<Reply> PaymentService::RefundPayment(
           if (!to_refund) return std::unexpected(to_refund.error());
           Refund refund;
           refund.id = NewId("re", now);
-          const processors::ProcessorResult result = processor_.Refund(
-              {p.id, merchant_id, exec.input() ? exec.input()->key : refund.id,
-               p.processor_reference.value_or(""), *to_refund, p.currency});
+          const processors::ProcessorResult result =
+              processor_.Refund({p.id, merchant_id, exec.input() ? exec.input()->key : refund.id,
+                                 p.processor_reference.value_or(""), *to_refund, p.currency});
           if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
             return std::unexpected(ProcessorRefused(result, "refund"));
           }
@@ -265,8 +267,9 @@ payments::Result<Reply> PaymentService::RefundPayment(
           const int64_t ms = UnixMillis(now);
           if (auto s = Persist(conn, exec, out, p); !s) return std::unexpected(s.error());
           if (auto s = store::InsertRefund(conn, refund, ms); !s) return std::unexpected(s.error());
-          const store::LedgerEntry entry{NewId("je", now), merchant_id, p.id, refund.id, "refund",
-                                         RefundPostings(p.currency, refund.amount)};
+          const store::LedgerEntry entry{
+              NewId("je", now), merchant_id, p.id,
+              refund.id,        "refund",    RefundPostings(p.currency, refund.amount)};
           if (auto s = store::InsertLedgerEntry(conn, entry, ms); !s) {
             return std::unexpected(s.error());
           }
@@ -302,9 +305,8 @@ payments::Result<store::PaymentPage> PaymentService::ListPayments(
 
 payments::Result<std::map<std::string, int64_t>> PaymentService::Balance(
     const std::string& merchant_id) {
-  return db::InTransaction(pool_, [&](db::Connection& conn) {
-    return store::MerchantBalance(conn, merchant_id);
-  });
+  return db::InTransaction(
+      pool_, [&](db::Connection& conn) { return store::MerchantBalance(conn, merchant_id); });
 }
 
 payments::Result<std::optional<std::string>> PaymentService::Authenticate(
@@ -318,9 +320,8 @@ payments::Result<std::optional<std::string>> PaymentService::Authenticate(
       return std::optional<std::string>(it->second.merchant_id);
     }
   }
-  auto found = db::InTransaction(pool_, [&](db::Connection& conn) {
-    return store::FindMerchantByKeyHash(conn, hash);
-  });
+  auto found = db::InTransaction(
+      pool_, [&](db::Connection& conn) { return store::FindMerchantByKeyHash(conn, hash); });
   if (!found) return std::unexpected(found.error());
   if (*found) {
     std::lock_guard lock(mu_);

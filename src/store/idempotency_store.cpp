@@ -74,8 +74,8 @@ payments::Result<ClaimResult> ClaimIdempotencyKey(db::Connection& conn,
 payments::Result<bool> CompleteIdempotencyKey(db::Connection& conn, const std::string& merchant_id,
                                               const std::string& key, const std::string& token,
                                               int status, const std::string& body) {
-  auto r = conn.Run(kComplete,
-                    db::Params().Add(merchant_id).Add(key).Add(token).Add(status).Add(body));
+  auto r =
+      conn.Run(kComplete, db::Params().Add(merchant_id).Add(key).Add(token).Add(status).Add(body));
   if (!r) return std::unexpected(r.error());
   return r->affected() == 1;
 }

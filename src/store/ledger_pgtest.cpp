@@ -22,8 +22,9 @@ class LedgerConstraintTest : public ::testing::Test {
 
 TEST_F(LedgerConstraintTest, AnUnbalancedEntryCannotCommit) {
   ASSERT_TRUE(conn_->Exec("BEGIN"));
-  ASSERT_TRUE(conn_->Exec("INSERT INTO ledger_entries (id, merchant_id, kind, created_at) "
-                          "VALUES ('je_1', 'mer_1', 'capture', now())"));
+  ASSERT_TRUE(
+      conn_->Exec("INSERT INTO ledger_entries (id, merchant_id, kind, created_at) "
+                  "VALUES ('je_1', 'mer_1', 'capture', now())"));
   ASSERT_TRUE(conn_->Exec(
       "INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) VALUES "
       "('je_1', 'mer_1', 'processor_receivable', 'usd', 100), "
@@ -36,8 +37,9 @@ TEST_F(LedgerConstraintTest, AnUnbalancedEntryCannotCommit) {
 
 TEST_F(LedgerConstraintTest, CurrenciesMustBalanceSeparately) {
   ASSERT_TRUE(conn_->Exec("BEGIN"));
-  ASSERT_TRUE(conn_->Exec("INSERT INTO ledger_entries (id, merchant_id, kind, created_at) "
-                          "VALUES ('je_1', 'mer_1', 'capture', now())"));
+  ASSERT_TRUE(
+      conn_->Exec("INSERT INTO ledger_entries (id, merchant_id, kind, created_at) "
+                  "VALUES ('je_1', 'mer_1', 'capture', now())"));
   ASSERT_TRUE(conn_->Exec(
       "INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) VALUES "
       "('je_1', 'mer_1', 'processor_receivable', 'usd', 100), "
@@ -47,8 +49,9 @@ TEST_F(LedgerConstraintTest, CurrenciesMustBalanceSeparately) {
 
 TEST_F(LedgerConstraintTest, ABalancedEntryCommitsAndIsAppendOnly) {
   ASSERT_TRUE(conn_->Exec("BEGIN"));
-  ASSERT_TRUE(conn_->Exec("INSERT INTO ledger_entries (id, merchant_id, kind, created_at) "
-                          "VALUES ('je_1', 'mer_1', 'capture', now())"));
+  ASSERT_TRUE(
+      conn_->Exec("INSERT INTO ledger_entries (id, merchant_id, kind, created_at) "
+                  "VALUES ('je_1', 'mer_1', 'capture', now())"));
   ASSERT_TRUE(conn_->Exec(
       "INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) VALUES "
       "('je_1', 'mer_1', 'processor_receivable', 'usd', 100), "

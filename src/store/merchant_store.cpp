@@ -21,8 +21,8 @@ MerchantRow ReadMerchant(const db::Rows& rows, int r) {
 
 payments::Status InsertMerchant(db::Connection& conn, const std::string& id,
                                 const std::string& name) {
-  auto r = conn.Exec("INSERT INTO merchants (id, name) VALUES ($1, $2)",
-                     db::Params().Add(id).Add(name));
+  auto r =
+      conn.Exec("INSERT INTO merchants (id, name) VALUES ($1, $2)", db::Params().Add(id).Add(name));
   if (!r) return std::unexpected(r.error());
   return {};
 }
@@ -55,8 +55,9 @@ payments::Result<std::vector<MerchantRow>> ListMerchants(db::Connection& conn) {
 
 payments::Result<std::optional<MerchantRow>> FindMerchantByName(db::Connection& conn,
                                                                 const std::string& name) {
-  auto rows = conn.Exec(std::string(kListColumns) + "WHERE m.name = $1 ORDER BY m.created_at LIMIT 1",
-                        db::Params().Add(name));
+  auto rows =
+      conn.Exec(std::string(kListColumns) + "WHERE m.name = $1 ORDER BY m.created_at LIMIT 1",
+                db::Params().Add(name));
   if (!rows) return std::unexpected(rows.error());
   if (rows->empty()) return std::optional<MerchantRow>();
   return std::optional<MerchantRow>(ReadMerchant(*rows, 0));

@@ -1,16 +1,16 @@
 #include "store/payment_store.h"
 
-#include <nlohmann/json.hpp>
-
 #include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
 
 namespace payments::store {
 namespace {
 
-#define PAYMENT_COLUMNS                                                                    \
-  "id, merchant_id, amount, currency, status, amount_captured, amount_refunded, "          \
-  "card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, processor, "   \
-  "processor_reference, failure_code, failure_message, description, metadata::text, "      \
+#define PAYMENT_COLUMNS                                                                  \
+  "id, merchant_id, amount, currency, status, amount_captured, amount_refunded, "        \
+  "card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, processor, " \
+  "processor_reference, failure_code, failure_message, description, metadata::text, "    \
   "floor(extract(epoch FROM created_at))::bigint"
 
 constexpr db::Statement kInsertPayment{
@@ -35,19 +35,20 @@ constexpr db::Statement kFindPaymentForUpdate{
     "payments.find_for_update",
     "SELECT " PAYMENT_COLUMNS " FROM payments WHERE merchant_id = $1 AND id = $2 FOR UPDATE"};
 
-constexpr db::Statement kListFirst{
-    "payments.list_first",
-    "SELECT " PAYMENT_COLUMNS " FROM payments WHERE merchant_id = $1 "
-    "ORDER BY created_at DESC, id DESC LIMIT $2"};
+constexpr db::Statement kListFirst{"payments.list_first",
+                                   "SELECT " PAYMENT_COLUMNS
+                                   " FROM payments WHERE merchant_id = $1 "
+                                   "ORDER BY created_at DESC, id DESC LIMIT $2"};
 
 constexpr db::Statement kListAfter{
     "payments.list_after",
-    "SELECT " PAYMENT_COLUMNS " FROM payments WHERE merchant_id = $1 AND (created_at, id) < "
+    "SELECT " PAYMENT_COLUMNS
+    " FROM payments WHERE merchant_id = $1 AND (created_at, id) < "
     "(SELECT created_at, id FROM payments WHERE merchant_id = $1 AND id = $3) "
     "ORDER BY created_at DESC, id DESC LIMIT $2"};
 
-constexpr db::Statement kCursorExists{
-    "payments.cursor_exists", "SELECT 1 FROM payments WHERE merchant_id = $1 AND id = $2"};
+constexpr db::Statement kCursorExists{"payments.cursor_exists",
+                                      "SELECT 1 FROM payments WHERE merchant_id = $1 AND id = $2"};
 
 constexpr db::Statement kInsertRefund{
     "refunds.insert",

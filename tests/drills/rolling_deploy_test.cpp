@@ -67,13 +67,13 @@ TEST(RollingDeployDrill, ReplacesEveryInstanceUnderLoadWithoutAFailedRequest) {
   for (size_t i = 0; i < 2; ++i) {
     fresh.push_back(ServiceProcess::Start(env));
     ASSERT_NE(fresh.back(), nullptr);
-    ASSERT_TRUE(lb.SetServer(slots[i].second,
-                             {fresh.back()->public_port(), fresh.back()->admin_port()}));
+    ASSERT_TRUE(
+        lb.SetServer(slots[i].second, {fresh.back()->public_port(), fresh.back()->admin_port()}));
     ASSERT_TRUE(Eventually([&] { return lb.ServerState(slots[i].second) == "UP"; }, seconds(10)));
     const int before = ok;
     old[i]->Signal(SIGTERM);
-    EXPECT_TRUE(Eventually([&] { return lb.ServerState(slots[i].first).starts_with("DOWN"); },
-                           seconds(5)));
+    EXPECT_TRUE(
+        Eventually([&] { return lb.ServerState(slots[i].first).starts_with("DOWN"); }, seconds(5)));
     EXPECT_EQ(old[i]->Wait(std::chrono::milliseconds(20000)), 0) << old[i]->Logs();
     // The load kept flowing through the replacement.
     EXPECT_TRUE(Eventually([&] { return ok >= before + 20; }, seconds(10)));

@@ -8,9 +8,7 @@
 namespace payments::testing {
 namespace {
 
-int Lines(const std::string& s) {
-  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
-}
+int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 void ExpectUsageError(const CommandResult& r, const std::string& mentions) {
   EXPECT_EQ(r.exit_code, 2) << r.err;

@@ -56,8 +56,8 @@ TEST(DatabaseOutageTest, FailsFastDuringTheOutageAndRecoversByItself) {
   const std::string url = cluster.pg().ConnInfo("payments");
   ASSERT_EQ(RunPayments({"migrate", "up"}, {{"PAYMENTS_DATABASE_URL", url}}).exit_code, 0);
   const TestMerchant m = CreateMerchant(url);
-  auto service = ServiceProcess::Start({{"PAYMENTS_DATABASE_URL", url},
-                                        {"PAYMENTS_IDEMPOTENCY_LOCK", "1500"}});
+  auto service = ServiceProcess::Start(
+      {{"PAYMENTS_DATABASE_URL", url}, {"PAYMENTS_IDEMPOTENCY_LOCK", "1500"}});
   ASSERT_NE(service, nullptr);
 
   std::atomic<bool> stop{false};
@@ -93,8 +93,7 @@ TEST(DatabaseOutageTest, FailsFastDuringTheOutageAndRecoversByItself) {
           } else if (r.status == 409) {
             std::this_thread::sleep_for(milliseconds(50));  // a stuck claim, expiring
           } else {
-            ADD_FAILURE() << "unexpected answer " << r.status << " " << r.body
-                          << r.transport_error;
+            ADD_FAILURE() << "unexpected answer " << r.status << " " << r.body << r.transport_error;
             return;
           }
         }
@@ -114,8 +113,8 @@ TEST(DatabaseOutageTest, FailsFastDuringTheOutageAndRecoversByItself) {
   ASSERT_TRUE(cluster.pg().Stop());
   outage = true;
   const auto down_at = Clock::now();
-  EXPECT_TRUE(Eventually([&] { return admin.Get("/readyz").status == 503; },
-                         std::chrono::seconds(3)));
+  EXPECT_TRUE(
+      Eventually([&] { return admin.Get("/readyz").status == 503; }, std::chrono::seconds(3)));
   const size_t during_start = acknowledged();
   int livez_failures = 0;
   while (Clock::now() - down_at < std::chrono::seconds(5)) {
@@ -128,10 +127,10 @@ TEST(DatabaseOutageTest, FailsFastDuringTheOutageAndRecoversByItself) {
   ASSERT_TRUE(cluster.pg().Start());
 
   // Recovery without a restart.
-  EXPECT_TRUE(Eventually([&] { return admin.Get("/readyz").status == 200; },
-                         std::chrono::seconds(10)));
-  EXPECT_TRUE(Eventually([&] { return acknowledged() >= during_start + 20; },
-                         std::chrono::seconds(20)));
+  EXPECT_TRUE(
+      Eventually([&] { return admin.Get("/readyz").status == 200; }, std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      Eventually([&] { return acknowledged() >= during_start + 20; }, std::chrono::seconds(20)));
   stop = true;
   for (auto& c : clients) c.join();
 

@@ -67,8 +67,9 @@ TEST_F(IdempotencyTest, ARetryWhileTheFirstIsRunningIs409) {
   // Wait until the first request holds its claim, then retry.
   ASSERT_TRUE(Eventually(
       [&] {
-        return Query("SELECT count(*) FROM idempotency_keys WHERE key = 'slow-1' AND "
-                     "response_status IS NULL") == "1";
+        return Query(
+                   "SELECT count(*) FROM idempotency_keys WHERE key = 'slow-1' AND "
+                   "response_status IS NULL") == "1";
       },
       std::chrono::seconds(10)));
   auto retry = Create(900, "usd", "4000000000000341", true, "slow-1");
@@ -172,6 +173,23 @@ TEST_F(IdempotencyTest, KeysExpireAfter24Hours) {
   EXPECT_EQ(Query("SELECT count(*) FROM payments"), "2");
 }
 
+TEST_F(IdempotencyTest, TheServicePurgesExpiredKeys) {
+  ASSERT_EQ(Create(100, "usd", "4242424242424242", true, "to-purge").status, 200);
+  ASSERT_EQ(Create(100, "usd", "4242424242424242", true, "to-keep").status, 200);
+  auto conn = db_.Connect();
+  ASSERT_TRUE(
+      conn->Exec("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' "
+                 "WHERE key = 'to-purge'"));
+  // The purge runs when an instance starts and every ten minutes after.
+  auto another = ServiceProcess::Start({{"PAYMENTS_DATABASE_URL", db_.conninfo()}});
+  ASSERT_NE(another, nullptr);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return QueryValue(*conn, "SELECT string_agg(key, ',') FROM idempotency_keys") == "to-keep";
+      },
+      std::chrono::seconds(10)));
+}
+
 TEST_F(IdempotencyTest, MalformedKeysAreRejected) {
   auto too_long = Create(100, "usd", "4242424242424242", true, std::string(256, 'k'));
   EXPECT_EQ(too_long.status, 400);
@@ -198,9 +216,9 @@ TEST(IdempotencyCrashTest, ARetryAfterACrashMakesExactlyOnePayment) {
     EXPECT_EQ(r.status, 0);  // the connection dies with the process
   });
   auto conn = db.Connect();
-  ASSERT_TRUE(Eventually(
-      [&] { return QueryValue(*conn, "SELECT count(*) FROM idempotency_keys") == "1"; },
-      std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      Eventually([&] { return QueryValue(*conn, "SELECT count(*) FROM idempotency_keys") == "1"; },
+                 std::chrono::seconds(10)));
   first->Signal(SIGKILL);
   request.join();
   EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM payments"), "0");

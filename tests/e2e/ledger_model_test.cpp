@@ -43,7 +43,7 @@ TEST_F(LedgerModelTest, BalancesMatchAModelOfRandomOperations) {
         continue;
       }
       ASSERT_EQ(r.status, 200) << r.body;
-      ModelPayment p{r.Json()["id"], currency, amount, capture ? "captured" : "authorized",
+      ModelPayment p{r.Json()["id"],       currency, amount, capture ? "captured" : "authorized",
                      capture ? amount : 0, 0};
       if (capture) model[currency] += amount;
       payments.push_back(p);

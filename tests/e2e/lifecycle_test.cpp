@@ -56,9 +56,9 @@ TEST_F(DrainTest, SigtermLetsInFlightRequestsFinishAndClosesKeepAliveConnections
   std::vector<std::thread> threads;
   for (int i = 0; i < kSlow; ++i) {
     threads.emplace_back([&, i] {
-      slow_results[i] = slow_clients[i]->Post(
-          "/v1/payments", PaymentBody(1000 + i, "usd", "4000000000000341"),
-          JsonHeaders(merchant_.key, "slow-" + std::to_string(i)));
+      slow_results[i] =
+          slow_clients[i]->Post("/v1/payments", PaymentBody(1000 + i, "usd", "4000000000000341"),
+                                JsonHeaders(merchant_.key, "slow-" + std::to_string(i)));
     });
   }
   ASSERT_TRUE(Eventually(
@@ -72,7 +72,8 @@ TEST_F(DrainTest, SigtermLetsInFlightRequestsFinishAndClosesKeepAliveConnections
   const auto signalled = Clock::now();
   service_->Signal(SIGTERM);
   // Readiness turns at once.
-  ASSERT_TRUE(Eventually([&] { return Readyz(service_->admin_port()) == 503; }, milliseconds(2000)));
+  ASSERT_TRUE(
+      Eventually([&] { return Readyz(service_->admin_port()) == 503; }, milliseconds(2000)));
   EXPECT_LT(Clock::now() - signalled, milliseconds(100));
   HttpClient admin(service_->admin_port());
   auto ready = admin.Get("/readyz");
@@ -210,9 +211,9 @@ TEST(SchemaCompatibilityTest, ANewerContractMigrationKeepsTheInstanceUnready) {
   bool schema_failing = false;
   const nlohmann::json body = ready.Json();
   for (const auto& check : body["failing"]) {
-    schema_failing = schema_failing || (check["name"] == "schema" &&
-                                        check["detail"].get<std::string>().find("9999") !=
-                                            std::string::npos);
+    schema_failing =
+        schema_failing || (check["name"] == "schema" &&
+                           check["detail"].get<std::string>().find("9999") != std::string::npos);
   }
   EXPECT_TRUE(schema_failing) << ready.body;
   EXPECT_TRUE(service->LogLines("listening").empty());
@@ -228,12 +229,12 @@ TEST(SchemaCompatibilityTest, AContractAppliedWhileRunningTurnsReadinessOff) {
   ASSERT_TRUE(conn->Exec(
       "INSERT INTO schema_migrations (version, name, checksum, phase, applied_by, execution_ms, "
       "success) VALUES (9999, 'drop_old_column', 'x', 'contract', 'a newer release', 1, true)"));
-  EXPECT_TRUE(Eventually([&] { return Readyz(service->admin_port()) == 503; },
-                         std::chrono::seconds(15)));
+  EXPECT_TRUE(
+      Eventually([&] { return Readyz(service->admin_port()) == 503; }, std::chrono::seconds(15)));
   // An unknown *expand* migration is fine: that is what makes a binary rollback safe.
   ASSERT_TRUE(conn->Exec("UPDATE schema_migrations SET phase = 'expand' WHERE version = 9999"));
-  EXPECT_TRUE(Eventually([&] { return Readyz(service->admin_port()) == 200; },
-                         std::chrono::seconds(15)));
+  EXPECT_TRUE(
+      Eventually([&] { return Readyz(service->admin_port()) == 200; }, std::chrono::seconds(15)));
 }
 
 class ProbeTest : public ServiceTest {
@@ -247,10 +248,10 @@ TEST_F(ProbeTest, LivezFailsWhileTheEventLoopIsStuck) {
   HttpClient admin(service_->admin_port());
   ASSERT_EQ(admin.Get("/livez").status, 200);
   ASSERT_EQ(admin.Post("/admin/fault/stall-event-loop?ms=2000", "").status, 202);
-  EXPECT_TRUE(Eventually([&] { return admin.Get("/livez").status == 503; },
-                         std::chrono::seconds(2)));
-  EXPECT_TRUE(Eventually([&] { return admin.Get("/livez").status == 200; },
-                         std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      Eventually([&] { return admin.Get("/livez").status == 503; }, std::chrono::seconds(2)));
+  EXPECT_TRUE(
+      Eventually([&] { return admin.Get("/livez").status == 200; }, std::chrono::seconds(5)));
 }
 
 TEST_F(ProbeTest, ReadyzListsEveryCheckWhenVerbose) {
@@ -274,8 +275,8 @@ TEST_F(ProbeTest, MetricsParseAndUseRouteTemplates) {
        {"payments_http_requests_total", "payments_http_request_duration_seconds",
         "payments_http_in_flight_requests", "payments_http_open_connections",
         "payments_db_pool_connections", "payments_db_pool_waits_total",
-        "payments_db_reconnects_total", "payments_payments_total",
-        "process_resident_memory_bytes", "payments_uptime_seconds"}) {
+        "payments_db_reconnects_total", "payments_payments_total", "process_resident_memory_bytes",
+        "payments_uptime_seconds"}) {
     EXPECT_TRUE(m.Has(family)) << family;
   }
   EXPECT_EQ(m.Value("payments_http_requests_total",
@@ -306,8 +307,9 @@ TEST_F(ProbeTest, RequestIdsAreEchoedAndLogged) {
         for (const auto& line : service_->LogLines("request")) {
           if (line.value("request_id", "") == "trace-abc-123") {
             return line.value("route", "") == "/v1/payments" &&
-                   line.value("merchant_id", "") == merchant_.id && line.value("status", 0) == 200 &&
-                   line.contains("duration_ms") && line.value("method", "") == "GET";
+                   line.value("merchant_id", "") == merchant_.id &&
+                   line.value("status", 0) == 200 && line.contains("duration_ms") &&
+                   line.value("method", "") == "GET";
           }
         }
         return false;

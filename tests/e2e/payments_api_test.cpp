@@ -156,9 +156,9 @@ TEST_F(PaymentsApiTest, DeclinesAre402AndTheFailedPaymentIsStored) {
     const char* number;
     const char* code;
   };
-  for (const Case& c : {Case{"4000000000000002", "card_declined"},
-                        Case{"4000000000009995", "insufficient_funds"},
-                        Case{"4000000000000119", "processing_error"}}) {
+  for (const Case& c :
+       {Case{"4000000000000002", "card_declined"}, Case{"4000000000009995", "insufficient_funds"},
+        Case{"4000000000000119", "processing_error"}}) {
     auto r = Create(1234, "usd", c.number);
     ASSERT_EQ(r.status, 402) << r.body;
     auto error = r.Json()["error"];
@@ -265,14 +265,14 @@ TEST_F(PaymentsApiTest, MalformedBodiesAndTransportLimits) {
   EXPECT_EQ(not_json.status, 415);
   EXPECT_EQ(not_json.Json()["error"]["type"], "invalid_request_error");
 
-  std::string big = R"({"amount":100,"currency":"usd","description":")" +
-                    std::string(70 * 1024, 'x') + "\"}";
+  std::string big =
+      R"({"amount":100,"currency":"usd","description":")" + std::string(70 * 1024, 'x') + "\"}";
   auto too_big = client_->Post("/v1/payments", big, JsonHeaders(merchant_.key));
   EXPECT_EQ(too_big.status, 413);
   EXPECT_EQ(too_big.Json()["error"]["code"], "body_too_large");
 
-  std::string deep = R"({"amount":100,"metadata":)" + std::string(40, '[') +
-                     std::string(40, ']') + "}";
+  std::string deep =
+      R"({"amount":100,"metadata":)" + std::string(40, '[') + std::string(40, ']') + "}";
   auto too_deep = client_->Post("/v1/payments", deep, JsonHeaders(merchant_.key));
   EXPECT_EQ(too_deep.status, 400);
   EXPECT_EQ(too_deep.Json()["error"]["code"], "json_too_deep");
@@ -296,7 +296,8 @@ TEST_F(PaymentsApiTest, MissingOrWrongKeysAre401) {
   EXPECT_EQ(wrong.Json()["error"]["code"], "invalid_api_key");
   auto basic = client_->Get("/v1/payments", {{"Authorization", "Basic " + merchant_.key}});
   EXPECT_EQ(basic.status, 401);
-  auto post = client_->Post("/v1/payments", PaymentBody(100), {{"Content-Type", "application/json"}});
+  auto post =
+      client_->Post("/v1/payments", PaymentBody(100), {{"Content-Type", "application/json"}});
   EXPECT_EQ(post.status, 401);
   EXPECT_EQ(Count("SELECT count(*) FROM payments"), "0");
 }
@@ -365,10 +366,11 @@ TEST_F(PaymentsApiTest, EveryStateChangeWritesItsEventInTheSameTransaction) {
   const std::string id = Create(1000, "usd", "4242424242424242", false).Json()["id"];
   ASSERT_EQ(PostAs("/v1/payments/" + id + "/capture", "").status, 200);
   ASSERT_EQ(PostAs("/v1/payments/" + id + "/refunds", R"({"amount":100})").status, 200);
-  const std::string declined = Create(1000, "usd", "4000000000000002").Json()["error"]["payment"]["id"];
-  EXPECT_EQ(Count("SELECT string_agg(type, ',' ORDER BY seq) FROM events WHERE subject = '" + id +
-                  "'"),
-            "payment.created,payment.authorized,payment.captured,refund.created,payment.refunded");
+  const std::string declined =
+      Create(1000, "usd", "4000000000000002").Json()["error"]["payment"]["id"];
+  EXPECT_EQ(
+      Count("SELECT string_agg(type, ',' ORDER BY seq) FROM events WHERE subject = '" + id + "'"),
+      "payment.created,payment.authorized,payment.captured,refund.created,payment.refunded");
   EXPECT_EQ(Count("SELECT string_agg(type, ',' ORDER BY seq) FROM events WHERE subject = '" +
                   declined + "'"),
             "payment.created,payment.failed");

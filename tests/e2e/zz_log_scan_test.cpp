@@ -51,8 +51,8 @@ TEST(LogScanTest, NoCardNumberOrSecretKeyWasEverLogged) {
       auto json = nlohmann::json::parse(line, nullptr, false);
       if (!json.is_object()) {
         // Only the embedded default prints a human banner (with its demo key).
-        EXPECT_TRUE(name.starts_with("EmbeddedDefaultTest.")) << "not a JSON log line: " << where
-                                                               << ": " << line;
+        EXPECT_TRUE(name.starts_with("EmbeddedDefaultTest."))
+            << "not a JSON log line: " << where << ": " << line;
         continue;
       }
       EXPECT_TRUE(json.contains("time") && json.contains("level") && json.contains("message"))

@@ -1,63 +1,51 @@
-// A small blocking HTTP/1.1 client for tests, on Boost.Beast: one keep-alive
-// connection that it reopens when the server closed it. Not thread-safe; one
-// per test thread.
+// The tests' HTTP client: http::Client on 127.0.0.1 with JSON helpers.
+// Not thread-safe; one per test thread.
 //
 //   HttpClient c(port);
-//   auto r = c.Post("/v1/payments", body, {{"Authorization", "Bearer " + key}});
+//   auto r = c.Post("/v1/payments", body, JsonHeaders(key));
 //   EXPECT_EQ(r.status, 200);
 #pragma once
 
 #include <chrono>
-#include <map>
-#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "http/client.h"
 
 namespace payments::testing {
 
-struct HttpResponse {
-  int status = 0;  // 0 when the request failed at the transport level
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  std::string transport_error;
-  bool connection_closed = false;  // the server closed the connection after this response
-
+struct HttpResponse : http::ClientResponse {
   nlohmann::json Json() const;
-  std::string Header(const std::string& lower_name) const;
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class HttpClient {
  public:
-  explicit HttpClient(int port, std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
-  ~HttpClient();
+  explicit HttpClient(int port, std::chrono::milliseconds timeout = std::chrono::seconds(30))
+      : client_("127.0.0.1", port, timeout) {}
 
   HttpResponse Request(const std::string& method, const std::string& target,
-                       const std::string& body = "", const Headers& headers = {});
+                       const std::string& body = "", const Headers& headers = {}) {
+    return HttpResponse{client_.Send(method, target, body, headers)};
+  }
   HttpResponse Get(const std::string& target, const Headers& headers = {}) {
     return Request("GET", target, "", headers);
   }
   HttpResponse Post(const std::string& target, const std::string& body,
-                    const Headers& headers = {});
-
-  // Opens the connection now (to hold a keep-alive connection before a test step).
-  bool Connect();
-  bool connected() const;
-  // How many TCP connections this client has opened.
-  int connections_opened() const { return connections_opened_; }
+                    const Headers& headers = {}) {
+    return Request("POST", target, body, headers);
+  }
+  bool Connect() { return client_.Connect(); }
+  bool connected() const { return client_.connected(); }
+  int connections_opened() const { return client_.connections_opened(); }
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-  int connections_opened_ = 0;
+  http::Client client_;
 };
 
-// A JSON body with Content-Type, for POSTs.
+// Authorization and Content-Type (and Idempotency-Key) for an API call.
 Headers JsonHeaders(const std::string& key, const std::string& idempotency_key = "");
 
 }  // namespace payments::testing

@@ -17,9 +17,8 @@ TEST(PrometheusParserTest, AcceptsValidExposition) {
 }
 
 TEST(PrometheusParserTest, RejectsInvalidExposition) {
-  for (const char* bad : {"no_type 1\n", "# TYPE a counter\na{x=1} 2\n",
-                          "# TYPE a counter\na 1x\n", "# TYPE a nonsense\na 1\n",
-                          "# TYPE 1a counter\n1a 1\n",
+  for (const char* bad : {"no_type 1\n", "# TYPE a counter\na{x=1} 2\n", "# TYPE a counter\na 1x\n",
+                          "# TYPE a nonsense\na 1\n", "# TYPE 1a counter\n1a 1\n",
                           "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\n"
                           "h_count 1\n",
                           "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 3\n",

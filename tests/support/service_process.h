@@ -16,10 +16,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace payments::testing {
 
@@ -36,8 +35,9 @@ class ServiceProcess {
   // default to 127.0.0.1:0) and waits until it logs "listening" (when
   // wait_until_listening) or "admin listening". Fails the test and returns
   // nullptr if it does not within the timeout.
-  static std::unique_ptr<ServiceProcess> Start(const Env& env, bool wait_until_listening = true,
-                                               std::chrono::seconds timeout = std::chrono::seconds(60));
+  static std::unique_ptr<ServiceProcess> Start(
+      const Env& env, bool wait_until_listening = true,
+      std::chrono::seconds timeout = std::chrono::seconds(60));
   ServiceProcess(const ServiceProcess&) = delete;
   ServiceProcess& operator=(const ServiceProcess&) = delete;
   ~ServiceProcess();  // SIGKILL if still running
