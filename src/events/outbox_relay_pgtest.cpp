@@ -11,31 +11,22 @@
 #include "support/relay_fixture.h"
 #include "support/sample_events.h"
 
-namespace payments::events {
+namespace payments::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::DeliveryCheck;
-using testing::MockKafka;
-using testing::QueryValue;
-using testing::TopicReader;
-using testing::WaitUntil;
-
-constexpr const char* kTopic = testing::kRelayTopic;
-constexpr int kPartitions = testing::kRelayPartitions;
-constexpr const char* kMerchant = testing::kRelayMerchant;
-
-class RelayTest : public testing::RelayTest {};
+using events::OutboxRelay;
+using events::RelayOptions;
 
 TEST_F(RelayTest, PublishesEveryCommittedEventExactlyOnceInOrderPerPayment) {
-  MockKafka kafka(3, kTopic, kPartitions);
+  MockKafka kafka(3, kRelayTopic, kRelayPartitions);
   InsertEvents(10, 6);
   auto relay = MakeRelay(Options(kafka));
   relay->Start();
   InsertEvents(10, 6);  // while it runs
   ASSERT_TRUE(WaitUntil([&] { return AllPublished(); }));
   ASSERT_TRUE(WaitUntil([&] { return relay->Metrics().backlog == 0; }));
-  const RelayMetrics m = relay->Metrics();
+  const events::RelayMetrics m = relay->Metrics();
   EXPECT_TRUE(m.running);
   EXPECT_TRUE(m.active);
   EXPECT_EQ(m.published_total, inserted_);
@@ -49,7 +40,7 @@ TEST_F(RelayTest, PublishesEveryCommittedEventExactlyOnceInOrderPerPayment) {
 }
 
 TEST_F(RelayTest, ProduceErrorsAndDroppedConnectionsLoseNothingAndKeepOrder) {
-  MockKafka kafka(3, kTopic, kPartitions);
+  MockKafka kafka(3, kRelayTopic, kRelayPartitions);
   // Retriable errors and disconnects (RD_KAFKA_RESP_ERR__TRANSPORT makes the
   // mock broker drop the connection) on the first Produce requests.
   const rd_kafka_resp_err_t errors[] = {
@@ -63,8 +54,8 @@ TEST_F(RelayTest, ProduceErrorsAndDroppedConnectionsLoseNothingAndKeepOrder) {
       RD_KAFKA_RESP_ERR__TRANSPORT,
   };
   for (int i = 0; i < 3; ++i) {
-    rd_kafka_mock_push_request_errors_array(kafka.cluster(), testing::kProduceApiKey,
-                                            std::size(errors), errors);
+    rd_kafka_mock_push_request_errors_array(kafka.cluster(), kProduceApiKey, std::size(errors),
+                                            errors);
   }
   InsertEvents(12, 10);
   auto relay = MakeRelay(Options(kafka));
@@ -78,12 +69,12 @@ TEST_F(RelayTest, ProduceErrorsAndDroppedConnectionsLoseNothingAndKeepOrder) {
 }
 
 TEST_F(RelayTest, PermanentErrorsAndAFatalProducerErrorLoseNothingAndKeepOrder) {
-  MockKafka kafka(1, kTopic, kPartitions);
+  MockKafka kafka(1, kRelayTopic, kRelayPartitions);
   // Errors librdkafka does not retry fail their messages (counted, left
   // unpublished, sent again); a sequence desynchronisation is fatal to the
   // idempotent producer, which the relay replaces.
   rd_kafka_mock_push_request_errors(
-      kafka.cluster(), testing::kProduceApiKey, 4, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+      kafka.cluster(), kProduceApiKey, 4, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
       RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
       RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
   InsertEvents(6, 8);
@@ -91,7 +82,7 @@ TEST_F(RelayTest, PermanentErrorsAndAFatalProducerErrorLoseNothingAndKeepOrder) 
   relay->Start();
   ASSERT_TRUE(WaitUntil([&] { return AllPublished(); }));
   relay->Stop();
-  const RelayMetrics m = relay->Metrics();
+  const events::RelayMetrics m = relay->Metrics();
   EXPECT_GT(m.failed_total, 0);
   EXPECT_GE(m.producers_created_total, 2);
   EXPECT_EQ(m.activations_total, 1);
@@ -100,7 +91,7 @@ TEST_F(RelayTest, PermanentErrorsAndAFatalProducerErrorLoseNothingAndKeepOrder) 
 }
 
 TEST_F(RelayTest, WhileBrokersAreDownTheBacklogGrowsAndDrainsWhenTheyReturn) {
-  MockKafka kafka(3, kTopic, kPartitions);
+  MockKafka kafka(3, kRelayTopic, kRelayPartitions);
   auto relay = MakeRelay(Options(kafka));
   relay->Start();
   InsertEvents(4, 1);
@@ -126,7 +117,7 @@ TEST_F(RelayTest, WhileBrokersAreDownTheBacklogGrowsAndDrainsWhenTheyReturn) {
 }
 
 TEST_F(RelayTest, StopAbandonsAnUndeliverableBatchAndItsRowsStayUnpublished) {
-  MockKafka kafka(3, kTopic, kPartitions);
+  MockKafka kafka(3, kRelayTopic, kRelayPartitions);
   kafka.SetAllBrokersDown();
   InsertEvents(5, 6);
   RelayOptions options = Options(kafka);
@@ -151,7 +142,7 @@ TEST_F(RelayTest, StopAbandonsAnUndeliverableBatchAndItsRowsStayUnpublished) {
 }
 
 TEST_F(RelayTest, ALateCommitWithALowerSeqIsStillPublished) {
-  MockKafka kafka(1, kTopic, kPartitions);
+  MockKafka kafka(1, kRelayTopic, kRelayPartitions);
   auto relay = MakeRelay(Options(kafka));
   relay->Start();
   auto late = db_.Connect();
@@ -172,13 +163,15 @@ TEST_F(RelayTest, ALateCommitWithALowerSeqIsStillPublished) {
 }
 
 TEST_F(RelayTest, RetentionPurgesPublishedEventsAndKeepsUnpublishedOnes) {
-  MockKafka kafka(1, kTopic, kPartitions);
+  MockKafka kafka(1, kRelayTopic, kRelayPartitions);
   kafka.SetAllBrokersDown();  // nothing can be published
   const auto old = std::chrono::system_clock::now() - std::chrono::hours(24 * 40);
   std::vector<std::string> old_unpublished;
   for (int i = 0; i < 3; ++i) {
-    const Event a = testing::SampleEvent(kPaymentCreated, kMerchant, PaymentId(100 + i), old);
-    const Event b = testing::SampleEvent(kPaymentCreated, kMerchant, PaymentId(200 + i), old);
+    const events::Event a =
+        testing::SampleEvent(events::kPaymentCreated, kRelayMerchant, PaymentId(100 + i), old);
+    const events::Event b =
+        testing::SampleEvent(events::kPaymentCreated, kRelayMerchant, PaymentId(200 + i), old);
     ASSERT_TRUE(store::InsertEvent(*conn_, a));
     ASSERT_TRUE(store::InsertEvent(*conn_, b));
     old_unpublished.push_back(b.id);
@@ -203,7 +196,7 @@ TEST_F(RelayTest, WithoutKafkaRetentionCoversEveryEvent) {
   const auto old = std::chrono::system_clock::now() - std::chrono::hours(24 * 40);
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(store::InsertEvent(
-        *conn_, testing::SampleEvent(kPaymentCreated, kMerchant, PaymentId(i), old)));
+        *conn_, testing::SampleEvent(events::kPaymentCreated, kRelayMerchant, PaymentId(i), old)));
   }
   InsertEvents(1, 1);
   RelayOptions options;
@@ -219,7 +212,7 @@ TEST_F(RelayTest, WithoutKafkaRetentionCoversEveryEvent) {
 }
 
 TEST_F(RelayTest, CreateRejectsSettingsItCannotHonour) {
-  MockKafka kafka(1, kTopic, kPartitions);
+  MockKafka kafka(1, kRelayTopic, kRelayPartitions);
   RelayOptions o = Options(kafka);
   o.kafka_settings = {{"no.such.property", "1", "PAYMENTS_KAFKA_NO_SUCH_PROPERTY"}};
   auto r = OutboxRelay::Create(o);
@@ -246,4 +239,4 @@ TEST_F(RelayTest, CreateRejectsSettingsItCannotHonour) {
 }
 
 }  // namespace
-}  // namespace payments::events
+}  // namespace payments::testing

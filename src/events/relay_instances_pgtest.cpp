@@ -12,24 +12,15 @@
 #include "support/kafka_mock.h"
 #include "support/relay_fixture.h"
 
-namespace payments::events {
+namespace payments::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::DeliveryCheck;
-using testing::MockKafka;
-using testing::QueryValue;
-using testing::TopicReader;
-using testing::WaitUntil;
-
-constexpr const char* kTopic = testing::kRelayTopic;
-constexpr int kPartitions = testing::kRelayPartitions;
-constexpr const char* kMerchant = testing::kRelayMerchant;
-
-class RelayTest : public testing::RelayTest {};
+using events::OutboxRelay;
+using events::RelayOptions;
 
 TEST_F(RelayTest, ARelayKilledWithSigkillMidBatchLosesNothing) {
-  MockKafka kafka(3, kTopic, kPartitions);
+  MockKafka kafka(3, kRelayTopic, kRelayPartitions);
   // Kafka appends at once but acknowledges late, which holds each batch open
   // between "in Kafka" and "marked published".
   kafka.DelayProduceResponses(20, 300ms);
@@ -40,7 +31,7 @@ TEST_F(RelayTest, ARelayKilledWithSigkillMidBatchLosesNothing) {
 
   // Kill it when Kafka holds an event the database does not know as
   // published: the child is in the middle of a batch.
-  TopicReader reader(kafka.bootstraps(), kTopic, kPartitions);
+  TopicReader reader(kafka.bootstraps(), kRelayTopic, kRelayPartitions);
   std::set<std::string> in_kafka;
   const bool mid_batch = WaitUntil([&] {
     reader.Poll(20ms);
@@ -72,7 +63,7 @@ TEST_F(RelayTest, ARelayKilledWithSigkillMidBatchLosesNothing) {
 }
 
 TEST_F(RelayTest, TwoRelaysPublishNoEventTwiceAndKeepOrder) {
-  MockKafka kafka(3, kTopic, kPartitions);
+  MockKafka kafka(3, kRelayTopic, kRelayPartitions);
   auto a = MakeRelay(Options(kafka));
   auto b = MakeRelay(Options(kafka));
   a->Start();
@@ -98,7 +89,7 @@ TEST_F(RelayTest, TwoRelaysPublishNoEventTwiceAndKeepOrder) {
 }
 
 TEST_F(RelayTest, WhenTheActiveRelaysSessionDiesAnotherTakesOver) {
-  MockKafka kafka(3, kTopic, kPartitions);
+  MockKafka kafka(3, kRelayTopic, kRelayPartitions);
   RelayOptions oa = Options(kafka);
   oa.database.application_name = "relay a";
   RelayOptions ob = Options(kafka);
@@ -125,4 +116,4 @@ TEST_F(RelayTest, WhenTheActiveRelaysSessionDiesAnotherTakesOver) {
 }
 
 }  // namespace
-}  // namespace payments::events
+}  // namespace payments::testing
