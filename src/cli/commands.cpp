@@ -34,6 +34,7 @@ int Main(int argc, char** argv) {
   AddFlagsCommand(app, exit_code);
   AddSmokeCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
+  AddEventsCommand(app, exit_code);
   bool known = argc <= 1 || argv[1][0] == '-';
   std::string names;
   for (const CLI::App* sub : app.get_subcommands({})) {

@@ -14,6 +14,7 @@ void AddMerchantsCommand(CLI::App& app, int& exit_code);
 void AddFlagsCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddSmokeCommand(CLI::App& app, int& exit_code);
+void AddEventsCommand(CLI::App& app, int& exit_code);
 
 // --database-url / PAYMENTS_DATABASE_URL, for subcommands that need a database.
 CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url);

@@ -1,0 +1,229 @@
+#include "events/json_schema.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace payments::events {
+namespace {
+
+using nlohmann::json;
+
+const std::set<std::string, std::less<>> kTypeNames = {"object", "array",   "string", "integer",
+                                                       "number", "boolean", "null"};
+const std::set<std::string, std::less<>> kAnnotations = {"$schema", "$id",         "$comment",
+                                                         "title",   "description", "examples"};
+
+std::string EscapePointer(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+payments::Error Invalid(const std::string& at, std::string_view what) {
+  return payments::Error::InvalidRequest(
+      "schema_invalid", fmt::format("{} (at {})", what, at.empty() ? "the root" : at));
+}
+
+payments::Result<std::shared_ptr<const SchemaNode>> ParseNode(const json& s, const std::string& at);
+
+payments::Status ParseTypes(const json& value, const std::string& at, SchemaNode& node) {
+  std::vector<json> names;
+  if (value.is_string()) {
+    names.push_back(value);
+  } else if (value.is_array() && !value.empty()) {
+    names.assign(value.begin(), value.end());
+  } else {
+    return std::unexpected(
+        Invalid(at, "\"type\" must be a type name or a non-empty array of them"));
+  }
+  for (const json& n : names) {
+    if (!n.is_string() || !kTypeNames.contains(n.get<std::string>())) {
+      return std::unexpected(Invalid(at, fmt::format("unknown type {}", n.dump())));
+    }
+    node.types.push_back(n.get<std::string>());
+  }
+  return {};
+}
+
+payments::Status ParseKeyword(const std::string& key, const json& value, const std::string& at,
+                              SchemaNode& node) {
+  const std::string here = at + "/" + EscapePointer(key);
+  if (key == "type") return ParseTypes(value, here, node);
+  if (key == "properties") {
+    if (!value.is_object())
+      return std::unexpected(Invalid(here, "\"properties\" must be an object"));
+    for (const auto& [name, sub] : value.items()) {
+      auto child = ParseNode(sub, here + "/" + EscapePointer(name));
+      if (!child) return std::unexpected(child.error());
+      node.properties[name] = *child;
+    }
+    return {};
+  }
+  if (key == "required") {
+    if (!value.is_array()) return std::unexpected(Invalid(here, "\"required\" must be an array"));
+    for (const json& n : value) {
+      if (!n.is_string()) return std::unexpected(Invalid(here, "\"required\" lists names"));
+      node.required.push_back(n.get<std::string>());
+    }
+    return {};
+  }
+  if (key == "enum") {
+    if (!value.is_array() || value.empty()) {
+      return std::unexpected(Invalid(here, "\"enum\" must be a non-empty array"));
+    }
+    node.enum_values = std::vector<json>(value.begin(), value.end());
+    return {};
+  }
+  if (key == "additionalProperties") {
+    if (value.is_boolean()) {
+      node.additional_allowed = value.get<bool>();
+      return {};
+    }
+    auto child = ParseNode(value, here);
+    if (!child) return std::unexpected(child.error());
+    node.additional = *child;
+    return {};
+  }
+  if (key == "items") {
+    auto child = ParseNode(value, here);
+    if (!child) return std::unexpected(child.error());
+    node.items = *child;
+    return {};
+  }
+  if (key == "pattern") {
+    if (!value.is_string()) return std::unexpected(Invalid(here, "\"pattern\" must be a string"));
+    node.pattern = value.get<std::string>();
+    try {
+      node.pattern_regex =
+          std::make_shared<const std::regex>(*node.pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return std::unexpected(Invalid(here, fmt::format("bad regular expression: {}", e.what())));
+    }
+    return {};
+  }
+  if (key == "minimum") {
+    if (!value.is_number()) return std::unexpected(Invalid(here, "\"minimum\" must be a number"));
+    node.minimum = value.get<double>();
+    return {};
+  }
+  if (kAnnotations.contains(key)) return {};
+  return std::unexpected(Invalid(here, fmt::format("unsupported keyword \"{}\"", key)));
+}
+
+payments::Result<std::shared_ptr<const SchemaNode>> ParseNode(const json& s,
+                                                              const std::string& at) {
+  if (!s.is_object()) return std::unexpected(Invalid(at, "a schema must be an object"));
+  auto node = std::make_shared<SchemaNode>();
+  for (const auto& [key, value] : s.items()) {
+    if (auto st = ParseKeyword(key, value, at, *node); !st) return std::unexpected(st.error());
+  }
+  return std::shared_ptr<const SchemaNode>(std::move(node));
+}
+
+bool HasType(const json& value, const std::string& type) {
+  if (type == "object") return value.is_object();
+  if (type == "array") return value.is_array();
+  if (type == "string") return value.is_string();
+  if (type == "boolean") return value.is_boolean();
+  if (type == "null") return value.is_null();
+  if (type == "number") return value.is_number();
+  if (type == "integer") {
+    if (value.is_number_integer()) return true;
+    if (!value.is_number_float()) return false;
+    const double d = value.get<double>();
+    return std::isfinite(d) && d == std::floor(d);
+  }
+  return false;
+}
+
+std::string Describe(const std::vector<std::string>& types) {
+  std::string out;
+  for (size_t i = 0; i < types.size(); ++i) {
+    if (i > 0) out += i + 1 == types.size() ? " or " : ", ";
+    out += types[i];
+  }
+  return out;
+}
+
+void ValidateNode(const SchemaNode& node, const json& value, const std::string& at,
+                  std::vector<SchemaViolation>& out) {
+  if (!node.types.empty() &&
+      std::none_of(node.types.begin(), node.types.end(),
+                   [&](const std::string& t) { return HasType(value, t); })) {
+    out.push_back(
+        {at, fmt::format("expected {}, got {}", Describe(node.types), JsonTypeName(value))});
+    return;  // the other keywords would only repeat the mismatch
+  }
+  if (node.enum_values && std::find(node.enum_values->begin(), node.enum_values->end(), value) ==
+                              node.enum_values->end()) {
+    out.push_back(
+        {at, fmt::format("{} is not one of {}", value.dump(), json(*node.enum_values).dump())});
+  }
+  if (node.pattern_regex && value.is_string() &&
+      !std::regex_search(value.get_ref<const std::string&>(), *node.pattern_regex)) {
+    out.push_back(
+        {at, fmt::format("{} does not match the pattern {}", value.dump(), *node.pattern)});
+  }
+  if (node.minimum && value.is_number() && value.get<double>() < *node.minimum) {
+    out.push_back({at, fmt::format("{} is less than the minimum {}", value.dump(), *node.minimum)});
+  }
+  if (value.is_object()) {
+    for (const std::string& name : node.required) {
+      if (!value.contains(name)) {
+        out.push_back({at, fmt::format("the required property \"{}\" is missing", name)});
+      }
+    }
+    for (const auto& [name, sub] : value.items()) {
+      const std::string here = at + "/" + EscapePointer(name);
+      if (auto it = node.properties.find(name); it != node.properties.end()) {
+        ValidateNode(*it->second, sub, here, out);
+      } else if (node.additional) {
+        ValidateNode(*node.additional, sub, here, out);
+      } else if (!node.additional_allowed) {
+        out.push_back({at, fmt::format("the property \"{}\" is not allowed", name)});
+      }
+    }
+  }
+  if (value.is_array() && node.items) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      ValidateNode(*node.items, value[i], fmt::format("{}/{}", at, i), out);
+    }
+  }
+}
+
+}  // namespace
+
+std::string JsonTypeName(const json& value) {
+  if (value.is_number_float()) return HasType(value, "integer") ? "integer" : "number";
+  if (value.is_number()) return "integer";
+  if (value.is_object()) return "object";
+  if (value.is_array()) return "array";
+  if (value.is_string()) return "string";
+  if (value.is_boolean()) return "boolean";
+  return "null";
+}
+
+payments::Result<JsonSchema> JsonSchema::Parse(const json& schema) {
+  auto root = ParseNode(schema, "");
+  if (!root) return std::unexpected(root.error());
+  return JsonSchema(std::move(*root));
+}
+
+std::vector<SchemaViolation> JsonSchema::Validate(const json& instance) const {
+  std::vector<SchemaViolation> out;
+  ValidateNode(*root_, instance, "", out);
+  return out;
+}
+
+}  // namespace payments::events
