@@ -78,6 +78,22 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   AddMillis(sub, "--flags-poll-interval", config->flags_poll_interval,
             "PAYMENTS_FLAGS_POLL_INTERVAL",
             "Re-read the flags this often even without a notification");
+  sub->add_option("--kafka-brokers", config->kafka_brokers,
+                  "Kafka bootstrap servers for the outbox relay; unset: events are not published")
+      ->envname("PAYMENTS_KAFKA_BROKERS");
+  sub->add_option("--kafka-topic", config->kafka_topic, "Topic the relay publishes to")
+      ->envname("PAYMENTS_KAFKA_TOPIC")
+      ->capture_default_str();
+  sub->add_option("--events-batch-size", config->events_batch_size,
+                  "Events the relay publishes per batch")
+      ->envname("PAYMENTS_EVENTS_BATCH_SIZE")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  sub->add_option("--events-retention-days", config->events_retention_days,
+                  "Days published events stay in the outbox (and the events API)")
+      ->envname("PAYMENTS_EVENTS_RETENTION_DAYS")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
   sub->add_flag("--fault-injection", config->fault_injection,
                 "Enable the fault injection routes of the admin listener (drills only)")
       ->envname("PAYMENTS_FAULT_INJECTION");

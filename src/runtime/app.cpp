@@ -15,12 +15,16 @@
 #include <thread>
 
 #include "api/admin_flags_handlers.h"
+#include "api/events_handlers.h"
 #include "api/public_api.h"
 #include "core/build_info.h"
 #include "core/crypto.h"
 #include "core/host_port.h"
 #include "db/pool.h"
 #include "db/transaction.h"
+#include "events/kafka_settings.h"
+#include "events/outbox_relay.h"
+#include "events/relay_metrics.h"
 #include "flags/flag_source.h"
 #include "http/server.h"
 #include "migrate/migrator.h"
@@ -238,6 +242,26 @@ int RunServe(const ServeConfig& config) {
                  .backoff_max = milliseconds(2000)});
   log::Info("database",
             {{"url", db::RedactConninfo(conninfo)}, {"embedded", embedded.has_value()}});
+  // The outbox relay, on a connection of its own; its Kafka settings are
+  // checked now, so a typo fails the start instead of the first publish.
+  events::RelayOptions relay_options;
+  relay_options.database = {.conninfo = conninfo,
+                            .application_name = "payments relay",
+                            .connect_timeout = std::chrono::seconds(2),
+                            .statement_timeout = config.statement_timeout};
+  relay_options.brokers = config.kafka_brokers;
+  relay_options.topic = config.kafka_topic;
+  relay_options.batch_size = config.events_batch_size;
+  relay_options.retention = std::chrono::hours(24 * config.events_retention_days);
+  relay_options.kafka_settings = events::KafkaSettingsFromEnvironment();
+  auto created_relay = events::OutboxRelay::Create(std::move(relay_options));
+  if (!created_relay) {
+    std::fprintf(stderr, "payments: error: %s\n", created_relay.error().message.c_str());
+    return 2;
+  }
+  std::unique_ptr<events::OutboxRelay> relay = std::move(*created_relay);
+  metrics.AddCollector(
+      [&relay](MetricsWriter& w) { events::WriteRelayMetrics(relay->Metrics(), w); });
   // Feature flags, on a connection of their own.
   FlagRefresher flags({.connect = {.conninfo = conninfo,
                                    .application_name = "payments flags",
@@ -325,6 +349,9 @@ int RunServe(const ServeConfig& config) {
   }
   flags.Start();
   ReportFlags(flags, health, metrics);
+  relay->Start();
+  log::Info("outbox relay",
+            {{"publishing", !config.kafka_brokers.empty()}, {"topic", config.kafka_topic}});
 
   // Wait for the database and a compatible schema; a signal meanwhile ends
   // the process quietly (nothing is in flight yet).
@@ -332,6 +359,7 @@ int RunServe(const ServeConfig& config) {
   while (true) {
     if (signals.count() > 0) {
       log::Info("stopped before becoming ready", {{"signal", signals.last()}});
+      relay->Stop();
       flags.Stop();
       admin_server.Stop();
       if (embedded_pg != nullptr) (void)embedded_pg->Stop();
@@ -364,6 +392,7 @@ int RunServe(const ServeConfig& config) {
     return flags::CheckProcessorEnabled(flags, processor, merchant_id);
   });
   api::PublicApi public_api(payments, version_info);
+  api::RegisterEventRoutes(public_api.router(), pool);
 
   // Background workers.
   std::vector<std::unique_ptr<PeriodicWorker>> workers;
@@ -392,10 +421,13 @@ int RunServe(const ServeConfig& config) {
         return {};
       }));
   for (auto& w : workers) w->Start();
-  health.AddProbe("workers", [&workers]() {
+  health.AddProbe("workers", [&workers, &relay]() {
     for (const auto& w : workers) {
       if (!w->Alive()) return Health::Check{"workers", false, w->name() + " is not running"};
     }
+    // The relay's thread, not Kafka: a broker outage must not fail readiness.
+    if (!relay->Running())
+      return Health::Check{"workers", false, "the outbox relay is not running"};
     return Health::Check{"workers", true, ""};
   });
 
@@ -514,6 +546,7 @@ int RunServe(const ServeConfig& config) {
   }
   // Phase 3: workers, handlers, the pool, the rest.
   for (auto& w : workers) w->Stop();
+  relay->Stop();  // finishes or abandons its batch; unconfirmed rows stay unpublished
   flags.Stop();
   handler_pool.join();
   admin_pool.join();

@@ -38,6 +38,11 @@ struct ServeConfig {
   std::string log_level = "info";
   std::string admin_token;  // empty: the admin flag API answers 404
   std::chrono::milliseconds flags_poll_interval{5000};
+  // The outbox relay: publishing is off without brokers (retention still runs).
+  std::string kafka_brokers;
+  std::string kafka_topic = "payments.events";
+  int events_batch_size = 500;
+  int events_retention_days = 30;
   processors::SandboxOptions sandbox;
   // Enables POST /admin/fault/stall-event-loop?ms=N on the admin listener,
   // for drills that prove /livez notices a stuck event loop. Never in production.
