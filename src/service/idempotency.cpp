@@ -1,7 +1,6 @@
 #include "service/idempotency.h"
 
 #include "core/crypto.h"
-#include "db/transaction.h"
 #include "runtime/log.h"
 #include "store/idempotency_store.h"
 
@@ -17,18 +16,17 @@ bool RanAndFailed(const Error& e) {
 
 }  // namespace
 
-payments::Status Execution::Store(db::Connection& conn, const Reply& reply) const {
+std::vector<db::BatchItem> Execution::Store(const Reply& reply) const {
   if (!input_) return {};
-  auto stored = store::CompleteIdempotencyKey(conn, merchant_id_, input_->key, token_, reply.status,
-                                              reply.body);
-  if (!stored) return std::unexpected(stored.error());
-  if (!*stored) {
-    return std::unexpected(Error::Of(
-        ErrorKind::kIdempotencyInProgress, "idempotency_key_in_use",
-        "This request took longer than the idempotency lock and a retry took over; retry to get "
-        "its result."));
-  }
-  return {};
+  return {store::CompleteIdempotencyKeyItem(merchant_id_, input_->key, token_, reply.status,
+                                            reply.body)};
+}
+
+Error Execution::Explain(const Error& error) const {
+  if (!store::IsClaimLost(error)) return error;
+  return Error::Of(ErrorKind::kIdempotencyInProgress, "idempotency_key_in_use",
+                   "This request took longer than the idempotency lock and a retry took over; "
+                   "retry to get its result.");
 }
 
 payments::Result<Reply> RunIdempotent(db::Pool& pool, const std::string& merchant_id,
@@ -39,7 +37,8 @@ payments::Result<Reply> RunIdempotent(db::Pool& pool, const std::string& merchan
   const std::string token = RandomBase62(24);
   const store::IdempotencyRequest request{merchant_id, input->key, input->method, input->path,
                                           input->request_hash};
-  auto claim = db::InTransaction(pool, [&](db::Connection& conn) {
+  // Claiming twice with one token is harmless, so a dead connection is retried.
+  auto claim = db::Read(pool, [&](db::Connection& conn) {
     return store::ClaimIdempotencyKey(conn, request, token, lock);
   });
   if (!claim) return std::unexpected(claim.error());
@@ -66,15 +65,14 @@ payments::Result<Reply> RunIdempotent(db::Pool& pool, const std::string& merchan
   const Error& error = result.error();
   if (RanAndFailed(error)) {
     const Reply reply = ErrorReply(error);
-    auto stored =
-        db::InTransaction(pool, [&](db::Connection& conn) { return execution.Store(conn, reply); });
+    auto stored = db::RunTransactionBatch(pool, execution.Store(reply));
     if (!stored) {
       log::Warn("could not store the failed reply of an idempotent request",
                 {{"merchant_id", merchant_id}, {"error", stored.error().detail}});
     }
     return reply;
   }
-  auto released = db::InTransaction(pool, [&](db::Connection& conn) {
+  auto released = db::Read(pool, [&](db::Connection& conn) {
     return store::ReleaseIdempotencyKey(conn, merchant_id, input->key, token);
   });
   if (!released) {

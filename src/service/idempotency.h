@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "db/batch.h"
 #include "db/pool.h"
 #include "service/reply.h"
 
@@ -35,9 +36,13 @@ class Execution {
   Execution(std::string merchant_id, std::optional<IdempotencyInput> input, std::string token)
       : merchant_id_(std::move(merchant_id)), input_(std::move(input)), token_(std::move(token)) {}
 
-  // Records reply under the key. Fails with 409 when the claim was lost (its
-  // lock expired and a retry took over): the caller must roll back.
-  payments::Status Store(db::Connection& conn, const Reply& reply) const;
+  // The statements that record reply under the key, to run in the
+  // transaction of the effects (none without a key). If the claim was lost
+  // (its lock expired and a retry took over) the statement fails, the
+  // transaction rolls back, and ClaimLost turns that error into a 409.
+  std::vector<db::BatchItem> Store(const Reply& reply) const;
+  // Maps an error of the effects' transaction: a lost claim becomes 409.
+  Error Explain(const Error& error) const;
 
   const std::optional<IdempotencyInput>& input() const { return input_; }
   const std::string& merchant_id() const { return merchant_id_; }

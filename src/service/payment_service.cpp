@@ -6,11 +6,13 @@
 
 #include "core/crypto.h"
 #include "core/ids.h"
+#include "db/batch.h"
 #include "db/transaction.h"
 #include "events/cloud_event.h"
 #include "payments/ledger.h"
 #include "payments/payment_json.h"
 #include "store/event_store.h"
+#include "store/idempotency_store.h"
 #include "store/merchant_store.h"
 
 namespace payments::service {
@@ -42,17 +44,39 @@ Error ProcessorRefused(const processors::ProcessorResult& r, std::string_view ac
                    fmt::format("The processor could not {} the payment: {}", action, r.message));
 }
 
-payments::Status WriteEvent(db::Connection& conn, std::string_view type, const Payment& p,
-                            const nlohmann::ordered_json& data, Clock::time_point now) {
-  return store::InsertEvent(conn, events::MakeEvent(type, p.merchant_id, p.id, data, now));
+db::BatchItem EventItem(std::string_view type, const Payment& p, const nlohmann::ordered_json& data,
+                        Clock::time_point now) {
+  return store::InsertEventItem(events::MakeEvent(type, p.merchant_id, p.id, data, now));
 }
 
-// The state after a follow-up: payment row, ledger entry, events, the stored
-// reply. Runs inside the caller's transaction.
-payments::Status Persist(db::Connection& conn, const Execution& exec, const Reply& reply,
-                         const Payment& payment) {
-  if (auto s = exec.Store(conn, reply); !s) return s;
-  return store::UpdatePayment(conn, payment);
+// Runs a follow-up (capture, cancel, refund) on a locked payment: BEGIN and
+// SELECT … FOR UPDATE in one round trip, then `decide` (which may call the
+// processor while the row lock serialises every change to this payment), then
+// its writes, the idempotency record and COMMIT in a second round trip.
+using Decision = payments::Result<std::pair<Reply, std::vector<db::BatchItem>>>;
+
+payments::Result<Reply> OnLockedPayment(db::Pool& pool, const Execution& exec,
+                                        const std::string& merchant_id,
+                                        const std::string& payment_id,
+                                        const std::function<Decision(Payment&)>& decide) {
+  auto tx = db::BeginBatch(pool, {store::FindPaymentItem(merchant_id, payment_id, true)});
+  if (!tx) return std::unexpected(tx.error());
+  std::optional<Payment> found = store::PaymentFromRows(tx->rows[0]);
+  if (!found) {
+    db::RollbackTransaction(*tx->connection);
+    return std::unexpected(NoSuchPayment(payment_id));
+  }
+  auto decision = decide(*found);
+  if (!decision) {
+    db::RollbackTransaction(*tx->connection);
+    return std::unexpected(decision.error());
+  }
+  auto& [reply, items] = *decision;
+  std::vector<db::BatchItem> all = exec.Store(reply);
+  for (auto& item : items) all.push_back(std::move(item));
+  auto committed = db::CommitBatch(*tx->connection, std::move(all));
+  if (!committed) return std::unexpected(exec.Explain(committed.error()));
+  return reply;
 }
 
 }  // namespace
@@ -145,19 +169,18 @@ payments::Result<Reply> PaymentService::CreatePayment(
             p.status == PaymentStatus::kFailed ? DeclineReply(p) : Reply{200, object.dump(), false};
 
         const int64_t created_ms = UnixMillis(now);
-        auto committed = db::InTransaction(pool_, [&](db::Connection& conn) -> payments::Status {
-          if (auto s = exec.Store(conn, reply); !s) return s;
-          if (auto s = store::InsertPayment(conn, p, created_ms); !s) return s;
-          if (p.status == PaymentStatus::kCaptured) {
-            const store::LedgerEntry entry{
-                NewId("je", now), merchant_id, p.id,
-                std::nullopt,     "capture",   CapturePostings(p.currency, p.amount)};
-            if (auto s = store::InsertLedgerEntry(conn, entry, created_ms); !s) return s;
-          }
-          if (auto s = WriteEvent(conn, "payment.created", p, object, now); !s) return s;
-          return WriteEvent(conn, event_type, p, object, now);
-        });
-        if (!committed) return std::unexpected(committed.error());
+        std::vector<db::BatchItem> items = exec.Store(reply);
+        items.push_back(store::InsertPaymentItem(p, created_ms));
+        if (p.status == PaymentStatus::kCaptured) {
+          items.push_back(
+              store::InsertLedgerEntryItem({NewId("je", now), merchant_id, p.id, std::nullopt,
+                                            "capture", CapturePostings(p.currency, p.amount)},
+                                           created_ms));
+        }
+        items.push_back(EventItem("payment.created", p, object, now));
+        items.push_back(EventItem(event_type, p, object, now));
+        auto committed = db::RunTransactionBatch(pool_, std::move(items));
+        if (!committed) return std::unexpected(exec.Explain(committed.error()));
         Count(ToString(p.status));
         return reply;
       });
@@ -170,37 +193,28 @@ payments::Result<Reply> PaymentService::CapturePayment(
       pool_, merchant_id, idempotency, options_.idempotency_lock,
       [&](const Execution& exec) -> payments::Result<Reply> {
         const Clock::time_point now = Clock::now();
-        // The row lock serialises every change to this payment, the processor
-        // call included, so two captures cannot both pass the state check.
-        auto reply = db::InTransaction(pool_, [&](db::Connection& conn) -> payments::Result<Reply> {
-          auto found = store::FindPayment(conn, merchant_id, payment_id, /*for_update=*/true);
-          if (!found) return std::unexpected(found.error());
-          if (!*found) return std::unexpected(NoSuchPayment(payment_id));
-          Payment p = std::move(**found);
-          auto to_capture = PlanCapture(p, amount);
-          if (!to_capture) return std::unexpected(to_capture.error());
-          CountCall("capture");
-          const processors::ProcessorResult result = processor_.Capture(
-              {p.id, merchant_id, exec.input() ? exec.input()->key : NewId("cap", now),
-               p.processor_reference.value_or(""), *to_capture, p.currency});
-          if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
-            return std::unexpected(ProcessorRefused(result, "capture"));
-          }
-          ApplyCapture(p, *to_capture);
-          const nlohmann::ordered_json object = PaymentToJson(p);
-          Reply out{200, object.dump(), false};
-          if (auto s = Persist(conn, exec, out, p); !s) return std::unexpected(s.error());
-          const store::LedgerEntry entry{
-              NewId("je", now), merchant_id, p.id,
-              std::nullopt,     "capture",   CapturePostings(p.currency, p.amount_captured)};
-          if (auto s = store::InsertLedgerEntry(conn, entry, UnixMillis(now)); !s) {
-            return std::unexpected(s.error());
-          }
-          if (auto s = WriteEvent(conn, "payment.captured", p, object, now); !s) {
-            return std::unexpected(s.error());
-          }
-          return out;
-        });
+        auto reply =
+            OnLockedPayment(pool_, exec, merchant_id, payment_id, [&](Payment& p) -> Decision {
+              auto to_capture = PlanCapture(p, amount);
+              if (!to_capture) return std::unexpected(to_capture.error());
+              CountCall("capture");
+              const processors::ProcessorResult result = processor_.Capture(
+                  {p.id, merchant_id, exec.input() ? exec.input()->key : NewId("cap", now),
+                   p.processor_reference.value_or(""), *to_capture, p.currency});
+              if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
+                return std::unexpected(ProcessorRefused(result, "capture"));
+              }
+              ApplyCapture(p, *to_capture);
+              const nlohmann::ordered_json object = PaymentToJson(p);
+              std::vector<db::BatchItem> items;
+              items.push_back(store::UpdatePaymentItem(p));
+              items.push_back(store::InsertLedgerEntryItem(
+                  {NewId("je", now), merchant_id, p.id, std::nullopt, "capture",
+                   CapturePostings(p.currency, p.amount_captured)},
+                  UnixMillis(now)));
+              items.push_back(EventItem("payment.captured", p, object, now));
+              return std::pair{Reply{200, object.dump(), false}, std::move(items)};
+            });
         if (reply) Count("captured");
         return reply;
       });
@@ -213,28 +227,23 @@ payments::Result<Reply> PaymentService::CancelPayment(
       pool_, merchant_id, idempotency, options_.idempotency_lock,
       [&](const Execution& exec) -> payments::Result<Reply> {
         const Clock::time_point now = Clock::now();
-        auto reply = db::InTransaction(pool_, [&](db::Connection& conn) -> payments::Result<Reply> {
-          auto found = store::FindPayment(conn, merchant_id, payment_id, /*for_update=*/true);
-          if (!found) return std::unexpected(found.error());
-          if (!*found) return std::unexpected(NoSuchPayment(payment_id));
-          Payment p = std::move(**found);
-          if (auto plan = PlanCancel(p); !plan) return std::unexpected(plan.error());
-          CountCall("cancel");
-          const processors::ProcessorResult result = processor_.Cancel(
-              {p.id, merchant_id, exec.input() ? exec.input()->key : NewId("cnl", now),
-               p.processor_reference.value_or(""), p.amount, p.currency});
-          if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
-            return std::unexpected(ProcessorRefused(result, "cancel"));
-          }
-          ApplyCancel(p);
-          const nlohmann::ordered_json object = PaymentToJson(p);
-          Reply out{200, object.dump(), false};
-          if (auto s = Persist(conn, exec, out, p); !s) return std::unexpected(s.error());
-          if (auto s = WriteEvent(conn, "payment.canceled", p, object, now); !s) {
-            return std::unexpected(s.error());
-          }
-          return out;
-        });
+        auto reply =
+            OnLockedPayment(pool_, exec, merchant_id, payment_id, [&](Payment& p) -> Decision {
+              if (auto plan = PlanCancel(p); !plan) return std::unexpected(plan.error());
+              CountCall("cancel");
+              const processors::ProcessorResult result = processor_.Cancel(
+                  {p.id, merchant_id, exec.input() ? exec.input()->key : NewId("cnl", now),
+                   p.processor_reference.value_or(""), p.amount, p.currency});
+              if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
+                return std::unexpected(ProcessorRefused(result, "cancel"));
+              }
+              ApplyCancel(p);
+              const nlohmann::ordered_json object = PaymentToJson(p);
+              std::vector<db::BatchItem> items;
+              items.push_back(store::UpdatePaymentItem(p));
+              items.push_back(EventItem("payment.canceled", p, object, now));
+              return std::pair{Reply{200, object.dump(), false}, std::move(items)};
+            });
         if (reply) Count("canceled");
         return reply;
       });
@@ -247,52 +256,43 @@ payments::Result<Reply> PaymentService::RefundPayment(
       pool_, merchant_id, idempotency, options_.idempotency_lock,
       [&](const Execution& exec) -> payments::Result<Reply> {
         const Clock::time_point now = Clock::now();
-        auto reply = db::InTransaction(pool_, [&](db::Connection& conn) -> payments::Result<Reply> {
-          auto found = store::FindPayment(conn, merchant_id, payment_id, /*for_update=*/true);
-          if (!found) return std::unexpected(found.error());
-          if (!*found) return std::unexpected(NoSuchPayment(payment_id));
-          Payment p = std::move(**found);
-          auto to_refund = PlanRefund(p, input.amount);
-          if (!to_refund) return std::unexpected(to_refund.error());
-          Refund refund;
-          refund.id = NewId("re", now);
-          CountCall("refund");
-          const processors::ProcessorResult result =
-              processor_.Refund({p.id, merchant_id, exec.input() ? exec.input()->key : refund.id,
-                                 p.processor_reference.value_or(""), *to_refund, p.currency});
-          if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
-            return std::unexpected(ProcessorRefused(result, "refund"));
-          }
-          ApplyRefund(p, *to_refund);
-          refund.payment_id = p.id;
-          refund.merchant_id = merchant_id;
-          refund.amount = *to_refund;
-          refund.currency = p.currency;
-          refund.status = RefundStatus::kSucceeded;
-          refund.reason = input.reason;
-          refund.processor_reference = result.reference;
-          refund.metadata = input.metadata;
-          refund.created =
-              std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-          const nlohmann::ordered_json refund_object = RefundToJson(refund);
-          Reply out{200, refund_object.dump(), false};
-          const int64_t ms = UnixMillis(now);
-          if (auto s = Persist(conn, exec, out, p); !s) return std::unexpected(s.error());
-          if (auto s = store::InsertRefund(conn, refund, ms); !s) return std::unexpected(s.error());
-          const store::LedgerEntry entry{
-              NewId("je", now), merchant_id, p.id,
-              refund.id,        "refund",    RefundPostings(p.currency, refund.amount)};
-          if (auto s = store::InsertLedgerEntry(conn, entry, ms); !s) {
-            return std::unexpected(s.error());
-          }
-          if (auto s = WriteEvent(conn, "refund.created", p, refund_object, now); !s) {
-            return std::unexpected(s.error());
-          }
-          if (auto s = WriteEvent(conn, "payment.refunded", p, PaymentToJson(p), now); !s) {
-            return std::unexpected(s.error());
-          }
-          return out;
-        });
+        auto reply =
+            OnLockedPayment(pool_, exec, merchant_id, payment_id, [&](Payment& p) -> Decision {
+              auto to_refund = PlanRefund(p, input.amount);
+              if (!to_refund) return std::unexpected(to_refund.error());
+              Refund refund;
+              refund.id = NewId("re", now);
+              CountCall("refund");
+              const processors::ProcessorResult result = processor_.Refund(
+                  {p.id, merchant_id, exec.input() ? exec.input()->key : refund.id,
+                   p.processor_reference.value_or(""), *to_refund, p.currency});
+              if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
+                return std::unexpected(ProcessorRefused(result, "refund"));
+              }
+              ApplyRefund(p, *to_refund);
+              refund.payment_id = p.id;
+              refund.merchant_id = merchant_id;
+              refund.amount = *to_refund;
+              refund.currency = p.currency;
+              refund.status = RefundStatus::kSucceeded;
+              refund.reason = input.reason;
+              refund.processor_reference = result.reference;
+              refund.metadata = input.metadata;
+              refund.created =
+                  std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+              const nlohmann::ordered_json refund_object = RefundToJson(refund);
+              const int64_t ms = UnixMillis(now);
+              std::vector<db::BatchItem> items;
+              items.push_back(store::UpdatePaymentItem(p));
+              items.push_back(store::InsertRefundItem(refund, ms));
+              items.push_back(store::InsertLedgerEntryItem(
+                  {NewId("je", now), merchant_id, p.id, refund.id, "refund",
+                   RefundPostings(p.currency, refund.amount)},
+                  ms));
+              items.push_back(EventItem("refund.created", p, refund_object, now));
+              items.push_back(EventItem("payment.refunded", p, PaymentToJson(p), now));
+              return std::pair{Reply{200, refund_object.dump(), false}, std::move(items)};
+            });
         if (reply) Count("refunded");
         return reply;
       });
@@ -300,7 +300,7 @@ payments::Result<Reply> PaymentService::RefundPayment(
 
 payments::Result<Payment> PaymentService::GetPayment(const std::string& merchant_id,
                                                      const std::string& payment_id) {
-  auto found = db::InTransaction(pool_, [&](db::Connection& conn) {
+  auto found = db::Read(pool_, [&](db::Connection& conn) {
     return store::FindPayment(conn, merchant_id, payment_id, false);
   });
   if (!found) return std::unexpected(found.error());
@@ -310,15 +310,15 @@ payments::Result<Payment> PaymentService::GetPayment(const std::string& merchant
 
 payments::Result<store::PaymentPage> PaymentService::ListPayments(
     const std::string& merchant_id, int limit, const std::optional<std::string>& starting_after) {
-  return db::InTransaction(pool_, [&](db::Connection& conn) {
+  return db::Read(pool_, [&](db::Connection& conn) {
     return store::ListPayments(conn, merchant_id, limit, starting_after);
   });
 }
 
 payments::Result<std::map<std::string, int64_t>> PaymentService::Balance(
     const std::string& merchant_id) {
-  return db::InTransaction(
-      pool_, [&](db::Connection& conn) { return store::MerchantBalance(conn, merchant_id); });
+  return db::Read(pool_,
+                  [&](db::Connection& conn) { return store::MerchantBalance(conn, merchant_id); });
 }
 
 payments::Result<std::optional<std::string>> PaymentService::Authenticate(
@@ -332,7 +332,7 @@ payments::Result<std::optional<std::string>> PaymentService::Authenticate(
       return std::optional<std::string>(it->second.merchant_id);
     }
   }
-  auto found = db::InTransaction(
+  auto found = db::Read(
       pool_, [&](db::Connection& conn) { return store::FindMerchantByKeyHash(conn, hash); });
   if (!found) return std::unexpected(found.error());
   if (*found) {

@@ -75,14 +75,21 @@ constexpr db::Statement kListEventsAfter{"events.list_after",
 
 }  // namespace
 
+db::BatchItem InsertEventItem(const events::Event& e) {
+  return db::BatchItem{&kInsertEvent,
+                       {},
+                       db::Params()
+                           .Add(e.id)
+                           .Add(e.merchant_id)
+                           .Add(e.type)
+                           .Add(e.subject)
+                           .Add(e.payload)
+                           .Add(EpochMillis(e.created))};
+}
+
 payments::Status InsertEvent(db::Connection& conn, const events::Event& e) {
-  auto r = conn.Run(kInsertEvent, db::Params()
-                                      .Add(e.id)
-                                      .Add(e.merchant_id)
-                                      .Add(e.type)
-                                      .Add(e.subject)
-                                      .Add(e.payload)
-                                      .Add(EpochMillis(e.created)));
+  const db::BatchItem item = InsertEventItem(e);
+  auto r = conn.Run(*item.statement, item.params);
   if (!r) return std::unexpected(r.error());
   return {};
 }

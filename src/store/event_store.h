@@ -23,6 +23,8 @@
 namespace payments::store {
 
 payments::Status InsertEvent(db::Connection& conn, const events::Event& event);
+// The same as a batch item, for db::CommitBatch.
+db::BatchItem InsertEventItem(const events::Event& event);
 
 // --- The relay -------------------------------------------------------------
 

@@ -23,8 +23,17 @@ constexpr db::Statement kClaim{
 
 constexpr db::Statement kRead{
     "idempotency.read",
-    "SELECT request_hash, response_status, response_body FROM idempotency_keys "
+    "SELECT request_hash, response_status, response_body, claim_token FROM idempotency_keys "
     "WHERE merchant_id = $1 AND key = $2"};
+
+// Divides by the number of rows it completed: zero rows (the claim is no
+// longer ours) raises division_by_zero and aborts the transaction.
+constexpr db::Statement kCompleteOrFail{
+    "idempotency.complete_or_fail",
+    "WITH done AS (UPDATE idempotency_keys SET response_status = $4, response_body = $5, "
+    "completed_at = now(), claim_token = NULL, locked_until = NULL "
+    "WHERE merchant_id = $1 AND key = $2 AND claim_token = $3 RETURNING 1) "
+    "SELECT 1 / count(*) FROM done"};
 
 constexpr db::Statement kComplete{
     "idempotency.complete",
@@ -48,9 +57,13 @@ payments::Result<ClaimResult> ClaimIdempotencyKey(db::Connection& conn,
   db::Params params;
   params.Add(req.merchant_id).Add(req.key).Add(req.method).Add(req.path).Add(req.request_hash);
   params.Add(token).Add(static_cast<int64_t>(lock.count())).Add(kTtlSeconds);
-  auto claimed = conn.Run(kClaim, params);
-  if (!claimed) return std::unexpected(claimed.error());
-  if (!claimed->empty() && claimed->Text(0, 0) == token) return ClaimResult{};
+  auto batch = conn.RunBatch({{nullptr, "BEGIN", {}},
+                              {nullptr, "SET LOCAL synchronous_commit TO off", {}},
+                              {&kClaim, {}, std::move(params)},
+                              {nullptr, "COMMIT", {}}});
+  if (!batch) return std::unexpected(batch.error());
+  const db::Rows& claimed = (*batch)[2];
+  if (!claimed.empty() && claimed.Text(0, 0) == token) return ClaimResult{};
   auto rows = conn.Run(kRead, db::Params().Add(req.merchant_id).Add(req.key));
   if (!rows) return std::unexpected(rows.error());
   ClaimResult result;
@@ -58,6 +71,9 @@ payments::Result<ClaimResult> ClaimIdempotencyKey(db::Connection& conn,
     // Purged between the two statements: rare enough to ask for a retry.
     result.kind = ClaimResult::Kind::kInProgress;
     return result;
+  }
+  if (!rows->IsNull(0, 3) && rows->Text(0, 3) == token) {
+    return ClaimResult{};  // ours already: this is a retry of the claim itself
   }
   if (rows->Text(0, 0) != req.request_hash) {
     result.kind = ClaimResult::Kind::kMismatch;
@@ -79,6 +95,16 @@ payments::Result<bool> CompleteIdempotencyKey(db::Connection& conn, const std::s
   if (!r) return std::unexpected(r.error());
   return r->affected() == 1;
 }
+
+db::BatchItem CompleteIdempotencyKeyItem(const std::string& merchant_id, const std::string& key,
+                                         const std::string& token, int status,
+                                         const std::string& body) {
+  return db::BatchItem{&kCompleteOrFail,
+                       {},
+                       db::Params().Add(merchant_id).Add(key).Add(token).Add(status).Add(body)};
+}
+
+bool IsClaimLost(const Error& error) { return error.sqlstate == "22012"; }
 
 payments::Status ReleaseIdempotencyKey(db::Connection& conn, const std::string& merchant_id,
                                        const std::string& key, const std::string& token) {

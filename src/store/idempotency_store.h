@@ -36,6 +36,12 @@ struct ClaimResult {
   std::string response_body;
 };
 
+// Claims the key in a transaction of its own, in one round trip. The claim
+// is committed without waiting for the WAL flush (synchronous_commit off): a
+// claim lost in a crash only lets a retry run the request again, which the
+// processor's idempotency key makes safe, and the effects' synchronous COMMIT
+// flushes the claim with them. Claiming again with the same token finds the
+// claim ours, so a retry after a lost answer is safe.
 payments::Result<ClaimResult> ClaimIdempotencyKey(db::Connection& conn,
                                                   const IdempotencyRequest& request,
                                                   const std::string& claim_token,
@@ -47,6 +53,14 @@ payments::Result<bool> CompleteIdempotencyKey(db::Connection& conn, const std::s
                                               const std::string& key,
                                               const std::string& claim_token, int status,
                                               const std::string& body);
+
+// CompleteIdempotencyKey as a batch item: it fails (IsClaimLost) instead of
+// touching nothing when the claim is no longer ours, so the transaction it is
+// part of rolls back.
+db::BatchItem CompleteIdempotencyKeyItem(const std::string& merchant_id, const std::string& key,
+                                         const std::string& claim_token, int status,
+                                         const std::string& body);
+bool IsClaimLost(const Error& error);
 
 // Gives an unfinished claim up, so a retry can run at once.
 payments::Status ReleaseIdempotencyKey(db::Connection& conn, const std::string& merchant_id,

@@ -128,24 +128,53 @@ std::string TextArray(const std::vector<std::string>& values) {
 
 }  // namespace
 
-payments::Status InsertPayment(db::Connection& conn, const Payment& p, int64_t created_ms) {
+db::BatchItem InsertPaymentItem(const Payment& p, int64_t created_ms) {
   db::Params params;
   params.Add(p.id).Add(p.merchant_id).Add(p.amount).Add(p.currency).Add(ToString(p.status));
   params.Add(p.amount_captured).Add(p.amount_refunded).Add(p.card.brand).Add(p.card.last4);
   params.Add(p.card.exp_month).Add(p.card.exp_year).Add(p.card.fingerprint).Add(p.processor);
   params.Add(p.processor_reference).Add(p.failure_code).Add(p.failure_message).Add(p.description);
   params.Add(MetadataText(p.metadata)).Add(created_ms);
-  auto r = conn.Run(kInsertPayment, params);
-  if (!r) return std::unexpected(r.error());
-  return {};
+  return db::BatchItem{&kInsertPayment, {}, std::move(params)};
 }
 
-payments::Status UpdatePayment(db::Connection& conn, const Payment& p) {
+db::BatchItem UpdatePaymentItem(const Payment& p) {
   db::Params params;
   params.Add(p.merchant_id).Add(p.id).Add(ToString(p.status)).Add(p.amount_captured);
   params.Add(p.amount_refunded).Add(p.processor_reference).Add(p.failure_code);
   params.Add(p.failure_message);
-  auto r = conn.Run(kUpdatePayment, params);
+  return db::BatchItem{&kUpdatePayment, {}, std::move(params)};
+}
+
+db::BatchItem FindPaymentItem(const std::string& merchant_id, const std::string& id,
+                              bool for_update) {
+  return db::BatchItem{for_update ? &kFindPaymentForUpdate : &kFindPayment,
+                       {},
+                       db::Params().Add(merchant_id).Add(id)};
+}
+
+std::optional<Payment> PaymentFromRows(const db::Rows& rows) {
+  if (rows.empty()) return std::nullopt;
+  return ReadPayment(rows, 0);
+}
+
+namespace {
+
+payments::Status RunItem(db::Connection& conn, const db::BatchItem& item) {
+  auto r = conn.Run(*item.statement, item.params);
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+}  // namespace
+
+payments::Status InsertPayment(db::Connection& conn, const Payment& p, int64_t created_ms) {
+  return RunItem(conn, InsertPaymentItem(p, created_ms));
+}
+
+payments::Status UpdatePayment(db::Connection& conn, const Payment& p) {
+  const db::BatchItem item = UpdatePaymentItem(p);
+  auto r = conn.Run(*item.statement, item.params);
   if (!r) return std::unexpected(r.error());
   if (r->affected() != 1) return std::unexpected(Error::Internal("payment update lost", p.id));
   return {};
@@ -154,11 +183,10 @@ payments::Status UpdatePayment(db::Connection& conn, const Payment& p) {
 payments::Result<std::optional<Payment>> FindPayment(db::Connection& conn,
                                                      const std::string& merchant_id,
                                                      const std::string& id, bool for_update) {
-  auto rows = conn.Run(for_update ? kFindPaymentForUpdate : kFindPayment,
-                       db::Params().Add(merchant_id).Add(id));
+  const db::BatchItem item = FindPaymentItem(merchant_id, id, for_update);
+  auto rows = conn.Run(*item.statement, item.params);
   if (!rows) return std::unexpected(rows.error());
-  if (rows->empty()) return std::optional<Payment>();
-  return std::optional<Payment>(ReadPayment(*rows, 0));
+  return PaymentFromRows(*rows);
 }
 
 payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::string& merchant_id,
@@ -188,19 +216,20 @@ payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::stri
   return page;
 }
 
-payments::Status InsertRefund(db::Connection& conn, const Refund& refund, int64_t created_ms) {
+db::BatchItem InsertRefundItem(const Refund& refund, int64_t created_ms) {
   db::Params params;
   params.Add(refund.id).Add(refund.payment_id).Add(refund.merchant_id).Add(refund.amount);
   params.Add(refund.currency).Add(ToString(refund.status)).Add(refund.reason);
   params.Add(refund.processor_reference).Add(refund.failure_code);
   params.Add(MetadataText(refund.metadata)).Add(created_ms);
-  auto r = conn.Run(kInsertRefund, params);
-  if (!r) return std::unexpected(r.error());
-  return {};
+  return db::BatchItem{&kInsertRefund, {}, std::move(params)};
 }
 
-payments::Status InsertLedgerEntry(db::Connection& conn, const LedgerEntry& entry,
-                                   int64_t created_ms) {
+payments::Status InsertRefund(db::Connection& conn, const Refund& refund, int64_t created_ms) {
+  return RunItem(conn, InsertRefundItem(refund, created_ms));
+}
+
+db::BatchItem InsertLedgerEntryItem(const LedgerEntry& entry, int64_t created_ms) {
   std::vector<std::string> accounts, currencies;
   std::string amounts = "{";
   for (size_t i = 0; i < entry.postings.size(); ++i) {
@@ -214,9 +243,12 @@ payments::Status InsertLedgerEntry(db::Connection& conn, const LedgerEntry& entr
   params.Add(entry.id).Add(entry.merchant_id).Add(entry.payment_id).Add(entry.refund_id);
   params.Add(entry.kind).Add(created_ms).Add(TextArray(accounts)).Add(TextArray(currencies));
   params.Add(amounts);
-  auto r = conn.Run(kInsertLedgerEntry, params);
-  if (!r) return std::unexpected(r.error());
-  return {};
+  return db::BatchItem{&kInsertLedgerEntry, {}, std::move(params)};
+}
+
+payments::Status InsertLedgerEntry(db::Connection& conn, const LedgerEntry& entry,
+                                   int64_t created_ms) {
+  return RunItem(conn, InsertLedgerEntryItem(entry, created_ms));
 }
 
 payments::Result<std::map<std::string, int64_t>> MerchantBalance(db::Connection& conn,

@@ -55,4 +55,15 @@ payments::Status InsertLedgerEntry(db::Connection& conn, const LedgerEntry& entr
 payments::Result<std::map<std::string, int64_t>> MerchantBalance(db::Connection& conn,
                                                                  const std::string& merchant_id);
 
+// The same writes and the lookup as batch items, for db::BeginBatch and
+// db::CommitBatch (several statements per round trip).
+db::BatchItem InsertPaymentItem(const Payment& payment, int64_t created_ms);
+db::BatchItem UpdatePaymentItem(const Payment& payment);
+db::BatchItem InsertRefundItem(const Refund& refund, int64_t created_ms);
+db::BatchItem InsertLedgerEntryItem(const LedgerEntry& entry, int64_t created_ms);
+db::BatchItem FindPaymentItem(const std::string& merchant_id, const std::string& id,
+                              bool for_update);
+// The payment in the rows of FindPaymentItem, or nullopt when there was none.
+std::optional<Payment> PaymentFromRows(const db::Rows& rows);
+
 }  // namespace payments::store

@@ -36,9 +36,16 @@ TEST_F(FeatureFlagsTest, TheKillSwitchStopsProcessorCallsAndTheRestoreResumesThe
   EXPECT_EQ(calls_before, 1);
   auto off = Flags({"set", "processor.sandbox.enabled", "--off", "--reason", "drill"});
   ASSERT_EQ(off.exit_code, 0) << off.err;
+  // Until the change arrives payments still go through; the first refused
+  // one must not have reached the processor or the database.
+  auto conn = db_.Connect();
   HttpResponse refused;
+  double calls_at_refusal = 0;
+  std::string payments_at_refusal;
   ASSERT_TRUE(Eventually(
       [&] {
+        calls_at_refusal = ProcessorCalls(*service_);
+        payments_at_refusal = QueryValue(*conn, "SELECT count(*) FROM payments");
         refused = Create(100);
         return refused.status == 503;
       },
@@ -46,9 +53,9 @@ TEST_F(FeatureFlagsTest, TheKillSwitchStopsProcessorCallsAndTheRestoreResumesThe
   EXPECT_EQ(refused.Json()["error"]["code"], "processor_disabled");
   EXPECT_EQ(refused.Json()["error"]["type"], "api_error");
   EXPECT_FALSE(refused.Header("retry-after").empty());
-  EXPECT_EQ(ProcessorCalls(*service_), calls_before) << "a refused payment reached the processor";
-  auto conn = db_.Connect();
-  EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM payments"), "1");
+  EXPECT_EQ(ProcessorCalls(*service_), calls_at_refusal)
+      << "a refused payment reached the processor";
+  EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM payments"), payments_at_refusal);
   // Other operations on existing payments are not the kill switch's business
   // (captures of authorized payments must still settle) — but new payments are.
   ASSERT_EQ(Flags({"set", "processor.sandbox.enabled", "--on", "--reason", "resolved"}).exit_code,
