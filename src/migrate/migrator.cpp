@@ -1,11 +1,10 @@
 #include "migrate/migrator.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "core/build_info.h"
 
@@ -34,8 +33,7 @@ std::string AppliedBy() {
   return fmt::format("payments {} ({}) on {}", b.version, b.commit, host);
 }
 
-Migrator::Migrator(db::Connection& conn, std::vector<Migration> migrations,
-                   MigratorOptions options)
+Migrator::Migrator(db::Connection& conn, std::vector<Migration> migrations, MigratorOptions options)
     : conn_(conn), migrations_(std::move(migrations)), options_(options) {}
 
 payments::Status Migrator::EnsureHistoryTable() {
@@ -51,9 +49,9 @@ payments::Status Migrator::Lock() {
     if (!r) return std::unexpected(r.error());
     if (r->Bool(0, 0)) return {};
     if (std::chrono::steady_clock::now() >= deadline) {
-      return std::unexpected(Error::Of(
-          ErrorKind::kStateConflict, "migration_locked",
-          "another migration is running (advisory lock held); try again or pass --wait"));
+      return std::unexpected(
+          Error::Of(ErrorKind::kStateConflict, "migration_locked",
+                    "another migration is running (advisory lock held); try again or pass --wait"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -91,8 +89,8 @@ payments::Status Migrator::Apply(const Migration& m) {
   const auto start = std::chrono::steady_clock::now();
   std::string failure;
   if (auto b = conn_.Exec("BEGIN"); !b) return std::unexpected(b.error());
-  auto set = conn_.Exec(fmt::format("SET LOCAL lock_timeout = '{}ms'",
-                                    options_.default_lock_timeout.count()));
+  auto set = conn_.Exec(
+      fmt::format("SET LOCAL lock_timeout = '{}ms'", options_.default_lock_timeout.count()));
   if (set) {
     auto r = conn_.ExecScript(m.sql);
     if (!r) failure = r.error().detail.empty() ? r.error().message : r.error().detail;
@@ -122,8 +120,8 @@ payments::Status Migrator::Apply(const Migration& m) {
   (void)conn_.Exec("ROLLBACK");
   p.Add(false).Add(failure);
   (void)conn_.Exec(record, p);
-  return std::unexpected(Error::Internal(
-      fmt::format("migration {} failed: {}", m.filename, failure)));
+  return std::unexpected(
+      Error::Internal(fmt::format("migration {} failed: {}", m.filename, failure)));
 }
 
 payments::Result<UpReport> Migrator::Up(const UpOptions& options) {
@@ -156,8 +154,8 @@ payments::Result<SchemaCheck> CheckSchema(db::Connection& conn,
                                           const std::vector<Migration>& built_in) {
   SchemaCheck check;
   check.built_in_version = built_in.empty() ? 0 : built_in.back().version;
-  auto rows = conn.Exec(
-      "SELECT version, phase FROM schema_migrations WHERE success ORDER BY version");
+  auto rows =
+      conn.Exec("SELECT version, phase FROM schema_migrations WHERE success ORDER BY version");
   if (!rows) {
     if (rows.error().sqlstate == db::kUndefinedTable) {
       check.reason = "the database has no schema (run `payments migrate up`)";
