@@ -9,12 +9,7 @@ namespace {
 
 using db::QuoteIdentifier;
 
-// schema.table -> "schema"."table"
-std::string QuoteTable(const std::string& table) {
-  const size_t dot = table.find('.');
-  if (dot == std::string::npos) return QuoteIdentifier(table);
-  return QuoteIdentifier(table.substr(0, dot)) + "." + QuoteIdentifier(table.substr(dot + 1));
-}
+std::string QuoteTable(const std::string& table) { return QuoteTableName(table); }
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
@@ -47,14 +42,27 @@ payments::Result<std::vector<Step>> PlanStatements(const std::string& filename,
       const auto& t = s.tokens;
       step.description = fmt::format("{} {} at line {} (on its own, outside a transaction)",
                                      UpperAscii(t[0].text), UpperAscii(t[1].text), s.line);
+      // Names as SQL text for to_regclass: quoted names stay quoted.
+      auto sql_name = [&](size_t i) {
+        return t[i].kind == TokenKind::kQuotedName ? QuoteIdentifier(t[i].text) : t[i].text;
+      };
       if (t[0].Is("CREATE")) {
-        // CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON ...
+        // CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON [ONLY] [schema.]table
         size_t i = 1;
         while (i < t.size() && !t[i].Is("CONCURRENTLY")) ++i;
         ++i;
         if (i + 2 < t.size() && t[i].Is("IF") && t[i + 1].Is("NOT") && t[i + 2].Is("EXISTS"))
           i += 3;
-        if (i < t.size() && !t[i].Is("ON")) step.index_name = t[i].text;
+        if (i < t.size() && !t[i].Is("ON")) {
+          step.index_name = sql_name(i);
+          size_t k = i + 1;
+          if (k < t.size() && t[k].Is("ON")) ++k;
+          if (k < t.size() && t[k].Is("ONLY")) ++k;
+          // The index lives in its table's schema.
+          if (k + 2 < t.size() && t[k + 1].IsPunct('.')) {
+            step.index_name = sql_name(k) + "." + step.index_name;
+          }
+        }
       } else if (t[0].Is("REINDEX")) {
         size_t i = 1;
         if (i < t.size() && t[i].IsPunct('(')) {
@@ -65,9 +73,9 @@ payments::Result<std::vector<Step>> PlanStatements(const std::string& filename,
           step.reindex_index = t[i].Is("INDEX");
           ++i;
           if (i < t.size() && t[i].Is("CONCURRENTLY")) ++i;
-          if (i < t.size()) step.reindex_target = t[i].text;
+          if (i < t.size()) step.reindex_target = sql_name(i);
           if (i + 2 < t.size() && t[i + 1].IsPunct('.')) {
-            step.reindex_target += "." + t[i + 2].text;
+            step.reindex_target += "." + sql_name(i + 2);
           }
         }
       }
@@ -90,6 +98,12 @@ payments::Result<std::vector<Step>> PlanStatements(const std::string& filename,
 }
 
 }  // namespace
+
+std::string QuoteTableName(const std::string& table) {
+  const size_t dot = table.find('.');
+  if (dot == std::string::npos) return QuoteIdentifier(table);
+  return QuoteIdentifier(table.substr(0, dot)) + "." + QuoteIdentifier(table.substr(dot + 1));
+}
 
 bool IsTransactionControl(const Statement& s) {
   const Token& t = s.tokens.front();

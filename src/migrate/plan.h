@@ -84,6 +84,9 @@ std::vector<PlannedStatement> CompleteTransitionSql(const InstalledTransition& i
 // Drops the trigger, its function and the new columns (undo of the expand).
 std::vector<PlannedStatement> RemoveTransitionSql(const InstalledTransition& it);
 
+// "payments" -> "\"payments\"", "shop.orders" -> "\"shop\".\"orders\"".
+std::string QuoteTableName(const std::string& table);
+
 // What kind of statement, by its first keywords.
 bool IsTransactionControl(const Statement& s);
 bool MustRunOnItsOwn(const Statement& s);
