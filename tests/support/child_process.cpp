@@ -84,4 +84,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
   return r;
 }
 
+std::vector<std::string> PaymentsCommand(std::vector<std::string> args) {
+  args.insert(args.begin(), PAYMENTS_BINARY);
+  return args;
+}
+
 }  // namespace payments::testing

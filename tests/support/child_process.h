@@ -52,4 +52,7 @@ struct CommandResult {
 // Runs the command to completion.
 CommandResult RunCommand(const std::vector<std::string>& argv);
 
+// {PAYMENTS_BINARY, args...}: the real binary under test.
+std::vector<std::string> PaymentsCommand(std::vector<std::string> args);
+
 }  // namespace payments::testing
