@@ -20,6 +20,7 @@ run: build
 	$(BUILD_DIR)/payments serve
 
 test: build
+	$(BUILD_DIR)/payments migrate lint migrations/
 	$(BUILD_DIR)/pg_harness -- ctest --test-dir $(BUILD_DIR) -j $(JOBS) --output-on-failure
 
 format:

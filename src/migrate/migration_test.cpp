@@ -128,6 +128,12 @@ TEST(PlanTest, ConcurrentStatementsRunOnTheirOwnBetweenTransactions) {
   EXPECT_EQ((*steps)[1].kind, StepKind::kOnItsOwn);
   EXPECT_EQ((*steps)[1].index_name, "t_a");
   EXPECT_EQ((*steps)[2].kind, StepKind::kOnItsOwn);
+  EXPECT_EQ((*steps)[1].description,
+            "CREATE UNIQUE INDEX CONCURRENTLY at line 3 (on its own, outside a transaction)");
+  EXPECT_EQ((*steps)[2].description,
+            "ALTER TYPE ... ADD VALUE at line 4 (on its own, outside a transaction)");
+  EXPECT_EQ((*steps)[3].description,
+            "REINDEX (VERBOSE) TABLE CONCURRENTLY at line 5 (on its own, outside a transaction)");
   EXPECT_EQ((*steps)[3].reindex_target, "public.t");
   EXPECT_FALSE((*steps)[3].reindex_index);
   EXPECT_EQ((*steps)[4].kind, StepKind::kTransaction);

@@ -40,8 +40,20 @@ payments::Result<std::vector<Step>> PlanStatements(const std::string& filename,
       step.kind = StepKind::kOnItsOwn;
       step.statements.push_back({s.sql, s.line});
       const auto& t = s.tokens;
-      step.description = fmt::format("{} {} at line {} (on its own, outside a transaction)",
-                                     UpperAscii(t[0].text), UpperAscii(t[1].text), s.line);
+      std::string what;
+      if (t[0].Is("ALTER")) {
+        what = "ALTER TYPE ... ADD VALUE";
+      } else {
+        // "CREATE UNIQUE INDEX CONCURRENTLY", "REINDEX (VERBOSE) TABLE CONCURRENTLY", "VACUUM"
+        for (size_t i = 0; i < t.size() && i < 8; ++i) {
+          if (t[i].kind != TokenKind::kWord && !t[i].IsPunct('(') && !t[i].IsPunct(')')) break;
+          what += (what.empty() || t[i].IsPunct(')') || what.back() == '(' ? "" : " ") +
+                  UpperAscii(t[i].text);
+          if (t[i].Is("CONCURRENTLY") || t[0].Is("VACUUM")) break;
+        }
+      }
+      step.description =
+          fmt::format("{} at line {} (on its own, outside a transaction)", what, s.line);
       // Names as SQL text for to_regclass: quoted names stay quoted.
       auto sql_name = [&](size_t i) {
         return t[i].kind == TokenKind::kQuotedName ? QuoteIdentifier(t[i].text) : t[i].text;
