@@ -13,9 +13,9 @@ constexpr db::Statement kInsertEvent{
 payments::Status InsertEvent(db::Connection& conn, const events::Event& e) {
   const int64_t ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(e.created.time_since_epoch()).count();
-  auto r = conn.Run(
-      kInsertEvent,
-      db::Params().Add(e.id).Add(e.merchant_id).Add(e.type).Add(e.subject).Add(e.payload).Add(ms));
+  auto r = conn.Run(kInsertEvent,
+                    db::Params().Add(e.id).Add(e.merchant_id).Add(e.type).Add(e.subject).Add(
+                        e.payload).Add(ms));
   if (!r) return std::unexpected(r.error());
   return {};
 }

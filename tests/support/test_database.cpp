@@ -35,11 +35,9 @@ std::string StartPrivateServer() {
   }
   server.dir = dir;
   chmod(dir, 0755);
-  server.pg = std::make_unique<runtime::EmbeddedPostgres>(
-      runtime::EmbeddedPostgresOptions{.data_dir = server.dir + "/data",
-                                       .socket_dir = server.dir + "/run",
-                                       .port = 5432,
-                                       .settings = {}});
+  server.pg = std::make_unique<runtime::EmbeddedPostgres>(runtime::EmbeddedPostgresOptions{
+      .data_dir = server.dir + "/data", .socket_dir = server.dir + "/run", .port = 5432,
+      .settings = {}});
   if (auto s = server.pg->Start(); !s) {
     ADD_FAILURE() << "cannot start PostgreSQL: " << s.error().message;
     return "";
