@@ -23,6 +23,7 @@ run: build
 test: build
 	@rm -rf $(BUILD_DIR)/test-logs
 	$(BUILD_DIR)/payments events check-schemas --dir schemas/events
+	$(BUILD_DIR)/payments migrate lint migrations/
 	$(BUILD_DIR)/pg_harness -- ctest --test-dir $(BUILD_DIR) -j $(JOBS) --output-on-failure
 
 format:
