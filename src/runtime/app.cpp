@@ -20,6 +20,7 @@
 #include "core/build_info.h"
 #include "core/crypto.h"
 #include "core/host_port.h"
+#include "db/batch.h"
 #include "db/pool.h"
 #include "db/transaction.h"
 #include "events/kafka_settings.h"
@@ -39,6 +40,7 @@
 #include "service/merchant_service.h"
 #include "service/payment_service.h"
 #include "store/idempotency_store.h"
+#include "store/instance_store.h"
 #include "store/merchant_store.h"
 
 namespace payments::runtime {
@@ -107,8 +109,9 @@ payments::Status StartEmbedded(const ServeConfig& config, Embedded& e) {
   // The embedded default migrates itself; an external database never does.
   auto migrations = migrate::LoadEmbeddedMigrations();
   if (!migrations) return std::unexpected(migrations.error());
-  migrate::Migrator migrator(**conn, std::move(*migrations),
-                             {.lock_wait = std::chrono::seconds(30)});
+  migrate::MigratorOptions migrator_options;
+  migrator_options.lock_wait = std::chrono::seconds(30);
+  migrate::Migrator migrator(**conn, std::move(*migrations), migrator_options);
   auto report = migrator.Up({});
   if (!report) return std::unexpected(report.error());
   for (int64_t v : report->applied) log::Info("applied migration", {{"version", v}});
@@ -383,6 +386,17 @@ int RunServe(const ServeConfig& config) {
     signals.WaitFor(1, milliseconds(250));
   }
 
+  // Register for the expand/contract interlock: a contract migration refuses
+  // to run while this binary (built without it) is alive.
+  const store::Instance self = store::DescribeThisInstance();
+  if (auto registered =
+          db::Read(pool, [&](db::Connection& c) { return store::RegisterInstance(c, self); });
+      !registered) {
+    log::Warn("could not register the instance yet", {{"error", registered.error().detail}});
+  }
+  log::Info("instance registered",
+            {{"instance", self.id}, {"schema_version_built_in", self.schema_version}});
+
   processors::SandboxProcessor sandbox(config.sandbox);
   service::PaymentService payments(pool, sandbox,
                                    {.idempotency_lock = config.idempotency_lock,
@@ -407,6 +421,12 @@ int RunServe(const ServeConfig& config) {
         // every two seconds.
         if (++health_runs % 4 == 0) return CheckSchemaInto(pool, *built_in, health);
         return {};
+      }));
+  workers.push_back(std::make_unique<PeriodicWorker>(
+      "instance-heartbeat",
+      std::chrono::duration_cast<milliseconds>(store::kInstanceHeartbeatInterval),
+      [&]() -> payments::Status {
+        return db::Read(pool, [&](db::Connection& c) { return store::HeartbeatInstance(c, self); });
       }));
   workers.push_back(std::make_unique<PeriodicWorker>(
       "idempotency-purge", milliseconds(10 * 60 * 1000), [&]() -> payments::Status {
@@ -546,6 +566,12 @@ int RunServe(const ServeConfig& config) {
   }
   // Phase 3: workers, handlers, the pool, the rest.
   for (auto& w : workers) w->Stop();
+  if (auto gone =
+          db::Read(pool, [&](db::Connection& c) { return store::DeregisterInstance(c, self.id); });
+      !gone) {
+    // Its heartbeat goes stale in store::kInstanceStaleAfter instead.
+    log::Warn("could not deregister the instance", {{"error", gone.error().detail}});
+  }
   relay->Stop();  // finishes or abandons its batch; unconfirmed rows stay unpublished
   flags.Stop();
   handler_pool.join();
