@@ -9,6 +9,10 @@
 //   ...
 //   STARTUP runs=10 median_ms=83.0 min_ms=80.1 max_ms=95.3 median_startup_ms=61.0
 //
+// `startup_probe --free-ports N` only prints N loopback ports free now, for
+// bench/run to start the service on (at any log level, without reading its
+// "listening" line).
+//
 // The service's own environment (PAYMENTS_DATABASE_URL, ...) is inherited;
 // PAYMENTS_LISTEN and PAYMENTS_ADMIN_LISTEN are set here. Single-threaded.
 #include <arpa/inet.h>
@@ -158,6 +162,25 @@ int main(int argc, char** argv) {
   int i = 1;
   for (; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--free-ports" && i + 1 < argc) {
+      // Held open until all are chosen, so that they differ.
+      std::vector<int> held;
+      for (int n = std::atoi(argv[i + 1]); n > 0; --n) {
+        const int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+          Fail(std::string("cannot find a free port: ") + std::strerror(errno));
+        }
+        held.push_back(fd);
+        std::printf("%d\n", ntohs(addr.sin_port));
+      }
+      for (int fd : held) close(fd);
+      return 0;
+    }
     if (arg == "--runs" && i + 1 < argc) {
       runs = std::atoi(argv[++i]);
     } else if (arg == "--log-dir" && i + 1 < argc) {
