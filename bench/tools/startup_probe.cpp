@@ -44,8 +44,8 @@ using Clock = std::chrono::steady_clock;
   std::exit(1);
 }
 
-// A loopback port nobody listens on now (bound to 0, read back, released).
-int FreePort() {
+// A socket bound to a loopback port nobody uses now; *port receives it.
+int BindFreeLoopbackPort(int* port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -55,8 +55,15 @@ int FreePort() {
       getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     Fail(std::string("cannot find a free port: ") + std::strerror(errno));
   }
-  close(fd);
-  return ntohs(addr.sin_port);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+// A loopback port nobody listens on now (bound, read back, released).
+int FreePort() {
+  int port = 0;
+  close(BindFreeLoopbackPort(&port));
+  return port;
 }
 
 // The status code of GET /readyz on 127.0.0.1:port, or nullopt when nothing
@@ -166,17 +173,9 @@ int main(int argc, char** argv) {
       // Held open until all are chosen, so that they differ.
       std::vector<int> held;
       for (int n = std::atoi(argv[i + 1]); n > 0; --n) {
-        const int fd = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof addr;
-        if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-            getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-          Fail(std::string("cannot find a free port: ") + std::strerror(errno));
-        }
-        held.push_back(fd);
-        std::printf("%d\n", ntohs(addr.sin_port));
+        int port = 0;
+        held.push_back(BindFreeLoopbackPort(&port));
+        std::printf("%d\n", port);
       }
       for (int fd : held) close(fd);
       return 0;
@@ -207,9 +206,10 @@ int main(int argc, char** argv) {
     std::printf("run %d: ready_ms=%.1f startup_ms=%s\n", r, s.ready_ms,
                 s.startup_ms ? std::to_string(*s.startup_ms).c_str() : "n/a");
   }
-  std::printf("STARTUP runs=%d median_ms=%.1f min_ms=%.1f max_ms=%.1f median_startup_ms=%.1f\n",
-              runs, Median(ready), *std::min_element(ready.begin(), ready.end()),
-              *std::max_element(ready.begin(), ready.end()),
-              startup.empty() ? 0.0 : Median(startup));
+  // Below info the service logs no "listening" line, hence no startup_ms.
+  const std::string logged = startup.empty() ? "n/a" : std::to_string(Median(startup));
+  std::printf("STARTUP runs=%d median_ms=%.1f min_ms=%.1f max_ms=%.1f median_startup_ms=%s\n", runs,
+              Median(ready), *std::min_element(ready.begin(), ready.end()),
+              *std::max_element(ready.begin(), ready.end()), logged.c_str());
   return 0;
 }
