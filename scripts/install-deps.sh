@@ -14,7 +14,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev haproxy wrk postgresql-contrib
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  PACKAGES+=(gnuplot-nox)
+  # bench/run: the plot, readiness and /metrics probes, CPU of the load
+  # generators, and `bench/run --profile`.
+  PACKAGES+=(gnuplot-nox curl time linux-perf)
 fi
 
 missing=()
