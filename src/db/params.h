@@ -41,4 +41,8 @@ class Params {
   std::vector<bool> null_;
 };
 
+// A PostgreSQL array literal of text values, for a `$1::text[]` parameter:
+// {"a","b \"c\""}. Quotes and backslashes are escaped.
+std::string TextArray(const std::vector<std::string>& values);
+
 }  // namespace payments::db

@@ -44,9 +44,14 @@ Error ProcessorRefused(const processors::ProcessorResult& r, std::string_view ac
                    fmt::format("The processor could not {} the payment: {}", action, r.message));
 }
 
-db::BatchItem EventItem(std::string_view type, const Payment& p, const nlohmann::ordered_json& data,
-                        Clock::time_point now) {
-  return store::InsertEventItem(events::MakeEvent(type, p.merchant_id, p.id, data, now));
+events::Event PaymentEvent(std::string_view type, const Payment& p,
+                           const nlohmann::ordered_json& data, Clock::time_point now) {
+  return events::MakeEvent(type, p.merchant_id, p.id, data, now);
+}
+
+// The events of one change, written by one statement in commit order.
+db::BatchItem EventsItem(std::vector<events::Event> events) {
+  return store::InsertEventsItem(events);
 }
 
 // Runs a follow-up (capture, cancel, refund) on a locked payment: BEGIN and
@@ -177,8 +182,8 @@ payments::Result<Reply> PaymentService::CreatePayment(
                                             "capture", CapturePostings(p.currency, p.amount)},
                                            created_ms));
         }
-        items.push_back(EventItem("payment.created", p, object, now));
-        items.push_back(EventItem(event_type, p, object, now));
+        items.push_back(EventsItem({PaymentEvent("payment.created", p, object, now),
+                                    PaymentEvent(event_type, p, object, now)}));
         auto committed = db::RunTransactionBatch(pool_, std::move(items));
         if (!committed) return std::unexpected(exec.Explain(committed.error()));
         Count(ToString(p.status));
@@ -212,7 +217,7 @@ payments::Result<Reply> PaymentService::CapturePayment(
                   {NewId("je", now), merchant_id, p.id, std::nullopt, "capture",
                    CapturePostings(p.currency, p.amount_captured)},
                   UnixMillis(now)));
-              items.push_back(EventItem("payment.captured", p, object, now));
+              items.push_back(EventsItem({PaymentEvent("payment.captured", p, object, now)}));
               return std::pair{Reply{200, object.dump(), false}, std::move(items)};
             });
         if (reply) Count("captured");
@@ -241,7 +246,7 @@ payments::Result<Reply> PaymentService::CancelPayment(
               const nlohmann::ordered_json object = PaymentToJson(p);
               std::vector<db::BatchItem> items;
               items.push_back(store::UpdatePaymentItem(p));
-              items.push_back(EventItem("payment.canceled", p, object, now));
+              items.push_back(EventsItem({PaymentEvent("payment.canceled", p, object, now)}));
               return std::pair{Reply{200, object.dump(), false}, std::move(items)};
             });
         if (reply) Count("canceled");
@@ -289,8 +294,9 @@ payments::Result<Reply> PaymentService::RefundPayment(
                   {NewId("je", now), merchant_id, p.id, refund.id, "refund",
                    RefundPostings(p.currency, refund.amount)},
                   ms));
-              items.push_back(EventItem("refund.created", p, refund_object, now));
-              items.push_back(EventItem("payment.refunded", p, PaymentToJson(p), now));
+              items.push_back(
+                  EventsItem({PaymentEvent("refund.created", p, refund_object, now),
+                              PaymentEvent("payment.refunded", p, PaymentToJson(p), now)}));
               return std::pair{Reply{200, refund_object.dump(), false}, std::move(items)};
             });
         if (reply) Count("refunded");

@@ -9,10 +9,12 @@ int64_t EpochMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-constexpr db::Statement kInsertEvent{
-    "events.insert",
+constexpr db::Statement kInsertEvents{
+    "events.insert_many",
     "INSERT INTO events (id, merchant_id, type, subject, payload, created_at) "
-    "VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000))"};
+    "SELECT id, merchant_id, type, subject, payload, to_timestamp(ms::double precision / 1000) "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) "
+    "WITH ORDINALITY AS e(id, merchant_id, type, subject, payload, ms, n) ORDER BY n"};
 
 // Walks the partial index of unpublished rows from its start each time, so a
 // transaction that commits late with a lower seq is picked up by the next
@@ -75,20 +77,31 @@ constexpr db::Statement kListEventsAfter{"events.list_after",
 
 }  // namespace
 
-db::BatchItem InsertEventItem(const events::Event& e) {
-  return db::BatchItem{&kInsertEvent,
+db::BatchItem InsertEventsItem(const std::vector<events::Event>& events) {
+  // The rows are inserted in the order given (WITH ORDINALITY), so seq
+  // follows it.
+  std::vector<std::string> ids, merchants, types, subjects, payloads, times;
+  for (const events::Event& e : events) {
+    ids.push_back(e.id);
+    merchants.push_back(e.merchant_id);
+    types.push_back(e.type);
+    subjects.push_back(e.subject);
+    payloads.push_back(e.payload);
+    times.push_back(std::to_string(EpochMillis(e.created)));
+  }
+  return db::BatchItem{&kInsertEvents,
                        {},
                        db::Params()
-                           .Add(e.id)
-                           .Add(e.merchant_id)
-                           .Add(e.type)
-                           .Add(e.subject)
-                           .Add(e.payload)
-                           .Add(EpochMillis(e.created))};
+                           .Add(db::TextArray(ids))
+                           .Add(db::TextArray(merchants))
+                           .Add(db::TextArray(types))
+                           .Add(db::TextArray(subjects))
+                           .Add(db::TextArray(payloads))
+                           .Add(db::TextArray(times))};
 }
 
 payments::Status InsertEvent(db::Connection& conn, const events::Event& e) {
-  const db::BatchItem item = InsertEventItem(e);
+  const db::BatchItem item = InsertEventsItem({e});
   auto r = conn.Run(*item.statement, item.params);
   if (!r) return std::unexpected(r.error());
   return {};

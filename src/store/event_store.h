@@ -23,8 +23,8 @@
 namespace payments::store {
 
 payments::Status InsertEvent(db::Connection& conn, const events::Event& event);
-// The same as a batch item, for db::CommitBatch.
-db::BatchItem InsertEventItem(const events::Event& event);
+// Several events as one statement, as a batch item for db::CommitBatch.
+db::BatchItem InsertEventsItem(const std::vector<events::Event>& events);
 
 // --- The relay -------------------------------------------------------------
 

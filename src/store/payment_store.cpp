@@ -110,22 +110,6 @@ Payment ReadPayment(const db::Rows& rows, int r) {
   return p;
 }
 
-// A PostgreSQL array literal of text values: {"a","b"}.
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
 }  // namespace
 
 db::BatchItem InsertPaymentItem(const Payment& p, int64_t created_ms) {
@@ -241,7 +225,10 @@ db::BatchItem InsertLedgerEntryItem(const LedgerEntry& entry, int64_t created_ms
   amounts.push_back('}');
   db::Params params;
   params.Add(entry.id).Add(entry.merchant_id).Add(entry.payment_id).Add(entry.refund_id);
-  params.Add(entry.kind).Add(created_ms).Add(TextArray(accounts)).Add(TextArray(currencies));
+  params.Add(entry.kind)
+      .Add(created_ms)
+      .Add(db::TextArray(accounts))
+      .Add(db::TextArray(currencies));
   params.Add(amounts);
   return db::BatchItem{&kInsertLedgerEntry, {}, std::move(params)};
 }

@@ -261,8 +261,7 @@ TEST_F(ProbeTest, ReadyzListsEveryCheckWhenVerbose) {
   const nlohmann::json body = r.Json();
   std::set<std::string> names;
   for (const auto& c : body["checks"]) names.insert(c["name"]);
-  EXPECT_EQ(names,
-            (std::set<std::string>{"database", "flags", "lifecycle", "schema", "workers"}));
+  EXPECT_EQ(names, (std::set<std::string>{"database", "flags", "lifecycle", "schema", "workers"}));
   EXPECT_FALSE(admin.Get("/readyz").Json().contains("checks"));
 }
 
