@@ -355,13 +355,16 @@ void AddMigrateCommand(CLI::App& app, int& exit_code) {
   auto* up = migrate->add_subcommand("up", "Apply pending migrations in order");
   AddDatabaseUrlOption(up, args->database_url)->required();
   AddDirOption(up, *args);
-  up->add_option("--to", args->to, "Apply up to this version")->check(CLI::PositiveNumber);
+  up->add_option("--to", args->to, "Apply up to this version")
+      ->envname("PAYMENTS_MIGRATE_TO")
+      ->check(CLI::PositiveNumber);
   up->add_option("--phase", args->phase,
                  "expand: everything but contract migrations (before a rollout); contract: only "
                  "contract migrations (after it); all")
       ->envname("PAYMENTS_MIGRATE_PHASE")
       ->check(CLI::IsMember(phases));
-  up->add_flag("--dry-run", args->dry_run, "Print the plan and its SQL; change nothing");
+  up->add_flag("--dry-run", args->dry_run, "Print the plan and its SQL; change nothing")
+      ->envname("PAYMENTS_MIGRATE_DRY_RUN");
   up->add_option("--wait", args->wait, "Seconds to wait for another migrator to finish")
       ->envname("PAYMENTS_MIGRATE_WAIT")
       ->check(CLI::NonNegativeNumber);
@@ -371,6 +374,8 @@ void AddMigrateCommand(CLI::App& app, int& exit_code) {
   up->add_option("--pause", args->pause_ms, "Milliseconds to pause between backfill batches")
       ->envname("PAYMENTS_MIGRATE_PAUSE")
       ->check(CLI::Range(0, 600'000));
+  // --force has no environment variable on purpose: set once in a deploy
+  // manifest it would switch the interlock off for every later rollout.
   up->add_flag("--force", args->force,
                "Apply contract migrations although live instances were built without them");
   up->callback([args, &exit_code] { RunUp(*args, exit_code); });
@@ -379,6 +384,8 @@ void AddMigrateCommand(CLI::App& app, int& exit_code) {
       "down", "Undo applied migrations above a version with their undo files, newest first");
   AddDatabaseUrlOption(down, args->database_url)->required();
   AddDirOption(down, *args);
+  // No environment variable on purpose: what to undo is said on the command
+  // line, every time.
   down->add_option("--to", args->to, "Keep migrations up to this version (0: undo all)")
       ->required()
       ->check(CLI::NonNegativeNumber);
