@@ -138,35 +138,47 @@ migrate::MigratorOptions MakeOptions(const MigrateArgs& args,
   return o;
 }
 
-void RunUp(const MigrateArgs& args, int& exit_code) {
+// What status, up, down and validate share: the migrations, a connection and
+// a Migrator printing its events. Reports and sets exit_code when it cannot.
+struct Session {
+  std::unique_ptr<db::Connection> conn;
+  std::unique_ptr<migrate::Migrator> migrator;
+};
+
+std::optional<Session> OpenSession(const MigrateArgs& args, int& exit_code) {
   auto migrations = LoadOrReport(args, exit_code);
-  if (!migrations) return;
-  auto conn = ConnectOrReport(args, exit_code);
-  if (!conn) return;
-  auto printer = std::make_shared<EventPrinter>();
-  migrate::Migrator migrator(*conn, std::move(*migrations), MakeOptions(args, printer));
+  if (!migrations) return std::nullopt;
+  Session s;
+  s.conn = ConnectOrReport(args, exit_code);
+  if (!s.conn) return std::nullopt;
+  s.migrator = std::make_unique<migrate::Migrator>(
+      *s.conn, std::move(*migrations), MakeOptions(args, std::make_shared<EventPrinter>()));
+  return s;
+}
+
+// Engine errors: malformed migrations are bad input (2), the rest run-time (1).
+void ReportFailure(const Error& e, int& exit_code) {
+  PrintError(Describe(e));
+  exit_code = e.kind == ErrorKind::kInvalidRequest ? 2 : 1;
+}
+
+void RunUp(const MigrateArgs& args, int& exit_code) {
+  auto session = OpenSession(args, exit_code);
+  if (!session) return;
   migrate::UpOptions options;
   if (args.to >= 0) options.to = args.to;
   options.phase = args.phase == "expand"     ? migrate::PhaseFilter::kExpand
                   : args.phase == "contract" ? migrate::PhaseFilter::kContract
                                              : migrate::PhaseFilter::kAll;
   if (args.dry_run) {
-    auto plan = migrator.Plan(options);
-    if (!plan) {
-      PrintError(Describe(plan.error()));
-      exit_code = 1;
-      return;
-    }
+    auto plan = session->migrator->Plan(options);
+    if (!plan) return ReportFailure(plan.error(), exit_code);
     std::fputs(migrate::FormatPlan(*plan).c_str(), stdout);
     exit_code = 0;
     return;
   }
-  auto report = migrator.Up(options);
-  if (!report) {
-    PrintError(Describe(report.error()));
-    exit_code = report.error().kind == ErrorKind::kInvalidRequest ? 2 : 1;
-    return;
-  }
+  auto report = session->migrator->Up(options);
+  if (!report) return ReportFailure(report.error(), exit_code);
   if (report->applied.empty() && report->backfilled.empty()) {
     std::puts("migrate: the schema is up to date");
   }
@@ -174,18 +186,10 @@ void RunUp(const MigrateArgs& args, int& exit_code) {
 }
 
 void RunDown(const MigrateArgs& args, int& exit_code) {
-  auto migrations = LoadOrReport(args, exit_code);
-  if (!migrations) return;
-  auto conn = ConnectOrReport(args, exit_code);
-  if (!conn) return;
-  auto printer = std::make_shared<EventPrinter>();
-  migrate::Migrator migrator(*conn, std::move(*migrations), MakeOptions(args, printer));
-  auto report = migrator.Down(args.to);
-  if (!report) {
-    PrintError(Describe(report.error()));
-    exit_code = report.error().kind == ErrorKind::kInvalidRequest ? 2 : 1;
-    return;
-  }
+  auto session = OpenSession(args, exit_code);
+  if (!session) return;
+  auto report = session->migrator->Down(args.to);
+  if (!report) return ReportFailure(report.error(), exit_code);
   if (report->undone.empty()) {
     std::printf("migrate: nothing applied above %s\n", migrate::FormatVersion(args.to).c_str());
   }
@@ -193,42 +197,29 @@ void RunDown(const MigrateArgs& args, int& exit_code) {
 }
 
 void RunStatus(const MigrateArgs& args, int& exit_code) {
-  auto migrations = LoadOrReport(args, exit_code);
-  if (!migrations) return;
-  auto conn = ConnectOrReport(args, exit_code);
-  if (!conn) return;
-  migrate::Migrator migrator(*conn, std::move(*migrations), {});
-  auto status = migrator.Status();
-  if (!status) {
-    PrintError(fmt::format("cannot read the history: {}", status.error().detail));
-    exit_code = 1;
-    return;
-  }
+  auto session = OpenSession(args, exit_code);
+  if (!session) return;
+  auto status = session->migrator->Status();
+  if (!status) return ReportFailure(status.error(), exit_code);
   std::fputs(migrate::FormatStatus(*status).c_str(), stdout);
   exit_code = 0;
 }
 
 void RunValidate(const MigrateArgs& args, int& exit_code) {
-  auto migrations = LoadOrReport(args, exit_code);
-  if (!migrations) return;
-  auto conn = ConnectOrReport(args, exit_code);
-  if (!conn) return;
-  const size_t count = migrations->size();
-  migrate::Migrator migrator(*conn, std::move(*migrations), {});
-  auto history = migrator.History();
-  if (!history) {
-    PrintError(fmt::format("cannot read the history: {}", history.error().detail));
-    exit_code = 1;
-    return;
-  }
-  const auto problems = migrate::ValidateHistory(migrator.migrations(), *history);
+  auto session = OpenSession(args, exit_code);
+  if (!session) return;
+  auto history = session->migrator->History();
+  if (!history) return ReportFailure(history.error(), exit_code);
+  const auto& files = session->migrator->migrations();
+  const auto problems = migrate::ValidateHistory(files, *history);
   for (const std::string& p : problems) std::printf("invalid: %s\n", p.c_str());
   if (!problems.empty()) {
     PrintError(fmt::format("validate: {} problem(s)", problems.size()));
     exit_code = 1;
     return;
   }
-  std::printf("migrate: validate: %zu migration file(s), %zu applied, history consistent\n", count,
+  std::printf("migrate: validate: %zu migration file(s), %zu applied, history consistent\n",
+              files.size(),
               static_cast<size_t>(
                   std::count_if(history->begin(), history->end(),
                                 [](const migrate::AppliedMigration& a) { return a.success; })));
@@ -364,13 +355,16 @@ void AddMigrateCommand(CLI::App& app, int& exit_code) {
   auto* up = migrate->add_subcommand("up", "Apply pending migrations in order");
   AddDatabaseUrlOption(up, args->database_url)->required();
   AddDirOption(up, *args);
-  up->add_option("--to", args->to, "Apply up to this version")->check(CLI::PositiveNumber);
+  up->add_option("--to", args->to, "Apply up to this version")
+      ->envname("PAYMENTS_MIGRATE_TO")
+      ->check(CLI::PositiveNumber);
   up->add_option("--phase", args->phase,
                  "expand: everything but contract migrations (before a rollout); contract: only "
                  "contract migrations (after it); all")
       ->envname("PAYMENTS_MIGRATE_PHASE")
       ->check(CLI::IsMember(phases));
-  up->add_flag("--dry-run", args->dry_run, "Print the plan and its SQL; change nothing");
+  up->add_flag("--dry-run", args->dry_run, "Print the plan and its SQL; change nothing")
+      ->envname("PAYMENTS_MIGRATE_DRY_RUN");
   up->add_option("--wait", args->wait, "Seconds to wait for another migrator to finish")
       ->envname("PAYMENTS_MIGRATE_WAIT")
       ->check(CLI::NonNegativeNumber);
@@ -380,6 +374,8 @@ void AddMigrateCommand(CLI::App& app, int& exit_code) {
   up->add_option("--pause", args->pause_ms, "Milliseconds to pause between backfill batches")
       ->envname("PAYMENTS_MIGRATE_PAUSE")
       ->check(CLI::Range(0, 600'000));
+  // --force has no environment variable on purpose: set once in a deploy
+  // manifest it would switch the interlock off for every later rollout.
   up->add_flag("--force", args->force,
                "Apply contract migrations although live instances were built without them");
   up->callback([args, &exit_code] { RunUp(*args, exit_code); });
@@ -388,6 +384,8 @@ void AddMigrateCommand(CLI::App& app, int& exit_code) {
       "down", "Undo applied migrations above a version with their undo files, newest first");
   AddDatabaseUrlOption(down, args->database_url)->required();
   AddDirOption(down, *args);
+  // No environment variable on purpose: what to undo is said on the command
+  // line, every time.
   down->add_option("--to", args->to, "Keep migrations up to this version (0: undo all)")
       ->required()
       ->check(CLI::NonNegativeNumber);

@@ -2,24 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <random>
 #include <thread>
+
+#include "migrate/retry.h"
 
 namespace payments::migrate {
 namespace {
-
-std::string Detail(const Error& e) {
-  std::string d = e.detail.empty() ? e.message : e.detail;
-  for (std::string_view prefix : {"query: ", "script: "}) {
-    if (d.starts_with(prefix)) d.erase(0, prefix.size());
-  }
-  return d;
-}
-
-bool IsRetryable(const Error& e) {
-  return e.sqlstate == db::kLockNotAvailable || e.sqlstate == db::kDeadlockDetected ||
-         e.sqlstate == db::kSerializationFailure;
-}
 
 struct Registered {
   std::string table;
@@ -69,17 +57,6 @@ int64_t EstimateRows(db::Connection& conn, const std::string& table) {
 }
 
 }  // namespace
-
-std::chrono::milliseconds RetryBackoff(int attempt, std::chrono::milliseconds initial,
-                                       std::chrono::milliseconds max) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  int64_t ms = initial.count();
-  for (int i = 1; i < attempt && ms < max.count(); ++i) ms *= 2;
-  ms = std::min<int64_t>(ms, max.count());
-  // Half fixed, half jitter: retries of several migrators do not line up.
-  std::uniform_int_distribution<int64_t> jitter(0, ms / 2);
-  return std::chrono::milliseconds(ms / 2 + jitter(rng));
-}
 
 payments::Status RegisterBackfill(db::Connection& conn, int64_t version, const BackfillSpec& spec) {
   auto key = conn.Exec(
@@ -140,76 +117,76 @@ payments::Status RunBackfill(db::Connection& conn, int64_t version, int ordinal,
   const std::string table = QuoteTableName(reg->table);
   const std::string key = db::QuoteIdentifier(reg->key);
   const std::string cond = reg->condition.empty() ? "" : " AND (" + reg->condition + ")";
-  const std::string first_bound = fmt::format(
-      "SELECT max(k)::text, count(*) FROM (SELECT {0} AS k FROM {1} ORDER BY {0} LIMIT $1) s", key,
-      table);
-  const std::string next_bound = fmt::format(
-      "SELECT max(k)::text, count(*) FROM (SELECT {0} AS k FROM {1} WHERE {0} > $2 ORDER BY {0} "
-      "LIMIT $1) s",
-      key, table);
-  const std::string first_update =
-      fmt::format("UPDATE {} SET {} WHERE {} <= $1{}", table, reg->set, key, cond);
-  const std::string next_update =
-      fmt::format("UPDATE {} SET {} WHERE {} > $2 AND {} <= $1{}", table, reg->set, key, key, cond);
-  // A batch commits asynchronously: it does not wait for its WAL to reach
-  // disk, so it does not compete with payments for flushes. A crash may lose
-  // the last batches, but each loses its checkpoint with it (same
-  // transaction), and the resumed run simply does them again.
-  const std::string settings = fmt::format(
-      "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}; "
-      "SET LOCAL synchronous_commit = off",
-      options.lock_timeout.count(), options.statement_timeout.count());
+  // One batch is one statement (one round trip, one transaction): find the
+  // next key range, update it, move the checkpoint. The first batch has no
+  // lower bound. When the range is empty the backfill is done.
+  auto batch_sql = [&](bool from_start) {
+    const std::string after = from_start ? "" : fmt::format("{} > $4 AND ", key);
+    return fmt::format(
+        "WITH bound AS (SELECT max(k) AS hi, count(*) AS n FROM (SELECT {key} AS k FROM {table} "
+        "{where} ORDER BY {key} LIMIT $3) s), "
+        "upd AS (UPDATE {table} SET {set} WHERE {after}{key} <= (SELECT hi FROM bound){cond} "
+        "RETURNING 1), "
+        "mark AS (UPDATE schema_backfills SET last_key = coalesce((SELECT hi::text FROM bound), "
+        "last_key), rows_updated = rows_updated + (SELECT count(*) FROM upd), keys_done = "
+        "keys_done + (SELECT n FROM bound), updated_at = now(), state = CASE WHEN (SELECT n FROM "
+        "bound) = 0 THEN 'done' ELSE state END, finished_at = CASE WHEN (SELECT n FROM bound) = 0 "
+        "THEN now() END WHERE version = $1 AND ordinal = $2 RETURNING 1) "
+        "SELECT (SELECT hi::text FROM bound), (SELECT n FROM bound), (SELECT count(*) FROM upd), "
+        "(SELECT count(*) FROM mark)",
+        fmt::arg("key", key), fmt::arg("table", table),
+        fmt::arg("where", from_start ? "" : fmt::format("WHERE {} > $4", key)),
+        fmt::arg("set", reg->set), fmt::arg("after", after), fmt::arg("cond", cond));
+  };
+  const std::string first_batch = batch_sql(true);
+  const std::string next_batch = batch_sql(false);
+  // Batches commit asynchronously: they do not wait for their WAL to reach
+  // disk. A crash may lose the last batches, but each loses its checkpoint
+  // with it (same transaction), and the resumed run does them again.
+  if (auto s = conn.ExecScript(fmt::format(
+          "SET lock_timeout = {}; SET statement_timeout = {}; SET synchronous_commit = off",
+          options.lock_timeout.count(), options.statement_timeout.count()));
+      !s) {
+    return std::unexpected(s.error());
+  }
+  struct ResetSettings {
+    db::Connection& conn;
+    ~ResetSettings() {
+      (void)conn.ExecScript(
+          "RESET lock_timeout; RESET statement_timeout; RESET synchronous_commit");
+    }
+  } reset{conn};
 
   std::optional<std::string> last = reg->last_key;
   const auto started = std::chrono::steady_clock::now();
   int64_t keys_this_run = 0;
   int attempt = 0;
   while (true) {
-    // One batch: find the next key range, update it, move the checkpoint.
     auto batch = [&]() -> payments::Result<bool> {
-      if (auto b = conn.ExecScript("BEGIN; " + settings); !b) return std::unexpected(b.error());
-      db::Params bound_params;
-      bound_params.Add(options.batch_size);
-      if (last) bound_params.Add(*last);
-      auto bound = conn.Exec(last ? next_bound : first_bound, bound_params);
-      if (!bound) return std::unexpected(bound.error());
-      const int64_t visited = bound->Int64(0, 1);
-      if (visited == 0) {
-        auto done = conn.Exec(
-            "UPDATE schema_backfills SET state = 'done', finished_at = now(), updated_at = now() "
-            "WHERE version = $1 AND ordinal = $2",
-            db::Params().Add(version).Add(ordinal));
-        if (!done) return std::unexpected(done.error());
-        if (auto c = conn.Exec("COMMIT"); !c) return std::unexpected(c.error());
-        return true;
+      db::Params params;
+      params.Add(version).Add(ordinal).Add(options.batch_size);
+      if (last) params.Add(*last);
+      auto r = conn.Exec(last ? next_batch : first_batch, params);
+      if (!r) return std::unexpected(r.error());
+      if (r->Int64(0, 3) != 1) {
+        return std::unexpected(Error::Internal("the backfill's checkpoint row is gone"));
       }
-      const std::string hi = bound->String(0, 0);
-      db::Params update_params;
-      update_params.Add(hi);
-      if (last) update_params.Add(*last);
-      auto updated = conn.Exec(last ? next_update : first_update, update_params);
-      if (!updated) return std::unexpected(updated.error());
-      auto checkpoint = conn.Exec(
-          "UPDATE schema_backfills SET last_key = $3, rows_updated = rows_updated + $4, "
-          "keys_done = keys_done + $5, updated_at = now() WHERE version = $1 AND ordinal = $2",
-          db::Params().Add(version).Add(ordinal).Add(hi).Add(updated->affected()).Add(visited));
-      if (!checkpoint) return std::unexpected(checkpoint.error());
-      if (auto c = conn.Exec("COMMIT"); !c) return std::unexpected(c.error());
-      last = hi;
+      const int64_t visited = r->Int64(0, 1);
+      if (visited == 0) return true;
+      last = r->String(0, 0);
       progress.keys_done += visited;
-      progress.rows_updated += updated->affected();
+      progress.rows_updated += r->Int64(0, 2);
       keys_this_run += visited;
       return false;
     };
     auto result = batch();
     if (!result) {
-      if (conn.in_transaction()) (void)conn.Exec("ROLLBACK");
       if (IsRetryable(result.error()) && ++attempt <= options.lock_retries) {
         const auto wait = RetryBackoff(attempt, options.backoff_initial, options.backoff_max);
         if (options.on_retry) {
           options.on_retry(
               fmt::format("backfill of {} ({}): {}; retrying the batch in {} ms (attempt {} of {})",
-                          reg->table, reg->origin, Detail(result.error()), wait.count(),
+                          reg->table, reg->origin, ErrorDetail(result.error()), wait.count(),
                           attempt + 1, options.lock_retries + 1));
         }
         std::this_thread::sleep_for(wait);
@@ -217,7 +194,7 @@ payments::Status RunBackfill(db::Connection& conn, int64_t version, int ordinal,
       }
       Error e = result.error();
       e.message = fmt::format("backfill of {} ({}) failed after key {}: {}", reg->table,
-                              reg->origin, last.value_or("(start)"), Detail(result.error()));
+                              reg->origin, last.value_or("(start)"), ErrorDetail(result.error()));
       return std::unexpected(std::move(e));
     }
     attempt = 0;

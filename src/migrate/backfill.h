@@ -55,8 +55,4 @@ payments::Status RegisterBackfill(db::Connection& conn, int64_t version, const B
 payments::Status RunBackfill(db::Connection& conn, int64_t version, int ordinal,
                              const BackfillOptions& options);
 
-// Backoff before retry `attempt` (1-based): exponential, capped, with jitter.
-std::chrono::milliseconds RetryBackoff(int attempt, std::chrono::milliseconds initial,
-                                       std::chrono::milliseconds max);
-
 }  // namespace payments::migrate

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "core/build_info.h"
 #include "core/crypto.h"
+#include "migrate/retry.h"
 #include "store/instance_store.h"
 
 namespace payments::migrate {
@@ -68,19 +70,6 @@ constexpr std::string_view kUpsertHistory =
     "phase = EXCLUDED.phase, applied_at = now(), applied_by = EXCLUDED.applied_by, "
     "execution_ms = EXCLUDED.execution_ms, success = EXCLUDED.success, error = EXCLUDED.error, "
     "steps_done = EXCLUDED.steps_done, steps_checksum = EXCLUDED.steps_checksum";
-
-std::string Detail(const Error& e) {
-  std::string d = e.detail.empty() ? e.message : e.detail;
-  for (std::string_view prefix : {"query: ", "script: "}) {
-    if (d.starts_with(prefix)) d.erase(0, prefix.size());
-  }
-  return d;
-}
-
-bool IsRetryable(const Error& e) {
-  return e.sqlstate == db::kLockNotAvailable || e.sqlstate == db::kDeadlockDetected ||
-         e.sqlstate == db::kSerializationFailure;
-}
 
 // The statement as an error message shows it: its first line, shortened.
 std::string Excerpt(std::string_view sql) {
@@ -191,7 +180,8 @@ payments::Status Migrator::Lock() {
   auto holder = conn_.Exec(
       "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local') "
       "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-      "AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+      "AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1 "
+      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
       db::Params().Add(kMigrationLockKey));
   std::string who;
   if (holder && !holder->empty()) {
@@ -319,6 +309,54 @@ payments::Status Migrator::RunBackfills(int64_t version) {
   return {};
 }
 
+payments::Result<std::vector<store::Instance>> Migrator::LiveInstances() {
+  auto live = store::ListLiveInstances(conn_, options_.instance_stale_after);
+  if (!live && live.error().sqlstate == db::kUndefinedTable) {
+    return std::vector<store::Instance>{};  // no registry yet: nobody registered
+  }
+  return live;
+}
+
+payments::Status Migrator::Interlock(const Migration& m, bool contract) {
+  auto live = LiveInstances();
+  if (!live) return std::unexpected(live.error());
+  std::string list;
+  int count = 0;
+  for (const store::Instance& i : *live) {
+    // A contract harms binaries built without it; a down, those built with it.
+    if (contract ? i.schema_version >= m.version : i.schema_version < m.version) continue;
+    ++count;
+    list += fmt::format(
+        "\n  {} (payments {} on {} pid {}, built with migrations up to {}, "
+        "heartbeat {})",
+        i.id, i.binary_version, i.host, i.pid, FormatVersion(i.schema_version), i.heartbeat_at);
+  }
+  if (count == 0) return {};
+  if (options_.force) {
+    Emit(EventKind::kWarning,
+         contract ? fmt::format("--force: applying contract migration {} although {} live "
+                                "instance(s) were built without it and may fail:{}",
+                                m.filename, count, list)
+                  : fmt::format("--force: undoing {} although {} live instance(s) were built "
+                                "with it:{}",
+                                m.filename, count, list));
+    return {};
+  }
+  if (contract) {
+    return std::unexpected(Error::Of(
+        ErrorKind::kStateConflict, "contract_interlock",
+        fmt::format("contract migration {} refuses to run: {} live instance(s) were built without "
+                    "it and may still read what it removes:{}\nfinish the rollout (or stop "
+                    "them), or pass --force",
+                    m.filename, count, list)));
+  }
+  return std::unexpected(Error::Of(
+      ErrorKind::kStateConflict, "down_interlock",
+      fmt::format("refusing to undo {}: {} live instance(s) were built with it and may use what "
+                  "it added:{}\nroll the binary back first, or pass --force",
+                  m.filename, count, list)));
+}
+
 payments::Status Migrator::CheckContractInterlock(const Migration& m) {
   auto unfinished = Backfills();
   if (!unfinished) return std::unexpected(unfinished.error());
@@ -331,63 +369,7 @@ payments::Status Migrator::CheckContractInterlock(const Migration& m) {
                       m.filename, b.table, b.origin, FormatVersion(b.version))));
     }
   }
-  auto live = store::ListLiveInstances(conn_, options_.instance_stale_after);
-  if (!live && live.error().sqlstate != db::kUndefinedTable) {
-    return std::unexpected(live.error());
-  }
-  std::vector<std::string> old;
-  for (const store::Instance& i : live ? *live : std::vector<store::Instance>{}) {
-    if (i.schema_version < m.version) {
-      old.push_back(fmt::format(
-          "{} (payments {} on {} pid {}, built with migrations up to {}, "
-          "heartbeat {})",
-          i.id, i.binary_version, i.host, i.pid, FormatVersion(i.schema_version), i.heartbeat_at));
-    }
-  }
-  if (old.empty()) return {};
-  std::string list;
-  for (const std::string& o : old) list += "\n  " + o;
-  if (options_.force) {
-    Emit(EventKind::kWarning,
-         fmt::format("--force: applying contract migration {} although {} live instance(s) were "
-                     "built without it and may fail:{}",
-                     m.filename, old.size(), list));
-    return {};
-  }
-  return std::unexpected(Error::Of(
-      ErrorKind::kStateConflict, "contract_interlock",
-      fmt::format("contract migration {} refuses to run: {} live instance(s) were built without "
-                  "it and may still read what it removes:{}\nfinish the rollout (or stop them), "
-                  "or pass --force",
-                  m.filename, old.size(), list)));
-}
-
-payments::Status Migrator::CheckDownInterlock(const Migration& m) {
-  auto live = store::ListLiveInstances(conn_, options_.instance_stale_after);
-  if (!live && live.error().sqlstate != db::kUndefinedTable) {
-    return std::unexpected(live.error());
-  }
-  std::vector<std::string> users;
-  for (const store::Instance& i : live ? *live : std::vector<store::Instance>{}) {
-    if (i.schema_version >= m.version) {
-      users.push_back(
-          fmt::format("{} (payments {} on {} pid {})", i.id, i.binary_version, i.host, i.pid));
-    }
-  }
-  if (users.empty()) return {};
-  std::string list;
-  for (const std::string& u : users) list += "\n  " + u;
-  if (options_.force) {
-    Emit(EventKind::kWarning,
-         fmt::format("--force: undoing {} although {} live instance(s) were built with it:{}",
-                     m.filename, users.size(), list));
-    return {};
-  }
-  return std::unexpected(Error::Of(
-      ErrorKind::kStateConflict, "down_interlock",
-      fmt::format("refusing to undo {}: {} live instance(s) were built with it and may use what "
-                  "it added:{}\nroll the binary back first, or pass --force",
-                  m.filename, users.size(), list)));
+  return Interlock(m, true);
 }
 
 payments::Status Migrator::RunSteps(const Migration& m, const std::vector<Step>& steps,
@@ -444,15 +426,17 @@ payments::Status Migrator::RunSteps(const Migration& m, const std::vector<Step>&
     return std::unexpected(std::move(e));
   };
   auto statement_error = [&](const PlannedStatement& st, const Error& e) {
-    if (st.line > 0) return fmt::format("{}:{}: {}: {}", file, st.line, Excerpt(st.sql), Detail(e));
-    return fmt::format("{}: (generated) {}: {}", file, Excerpt(st.sql), Detail(e));
+    if (st.line > 0)
+      return fmt::format("{}:{}: {}: {}", file, st.line, Excerpt(st.sql), ErrorDetail(e));
+    return fmt::format("{}: (generated) {}: {}", file, Excerpt(st.sql), ErrorDetail(e));
   };
 
   if (steps.empty() || first_step >= total) {
     if (auto b = conn_.Exec("BEGIN"); !b) return std::unexpected(b.error());
     if (auto s = finalize(); !s)
-      return fail(first_step, fmt::format("{}: {}", file, Detail(s.error())), s.error());
-    if (auto c = conn_.Exec("COMMIT"); !c) return fail(first_step, Detail(c.error()), c.error());
+      return fail(first_step, fmt::format("{}: {}", file, ErrorDetail(s.error())), s.error());
+    if (auto c = conn_.Exec("COMMIT"); !c)
+      return fail(first_step, ErrorDetail(c.error()), c.error());
     return {};
   }
 
@@ -474,7 +458,7 @@ payments::Status Migrator::RunSteps(const Migration& m, const std::vector<Step>&
                   "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
                   lock_timeout.count(), statement_timeout.count()));
               !b) {
-            message = fmt::format("{}: {}", file, Detail(b.error()));
+            message = fmt::format("{}: {}", file, ErrorDetail(b.error()));
             return std::unexpected(b.error());
           }
           std::vector<PlannedStatement> statements;
@@ -530,7 +514,7 @@ payments::Status Migrator::RunSteps(const Migration& m, const std::vector<Step>&
           }
           auto done = last ? finalize() : record_progress(i + 1, std::nullopt);
           if (!done) {
-            if (message.empty()) message = fmt::format("{}: {}", file, Detail(done.error()));
+            if (message.empty()) message = fmt::format("{}: {}", file, ErrorDetail(done.error()));
             return done;
           }
           if (auto c = conn_.Exec("COMMIT"); !c) return std::unexpected(c.error());
@@ -601,7 +585,7 @@ payments::Status Migrator::RunSteps(const Migration& m, const std::vector<Step>&
       }
       if (!error) break;
       if (conn_.in_transaction()) (void)conn_.Exec("ROLLBACK");
-      if (message.empty()) message = fmt::format("{}: {}", file, Detail(*error));
+      if (message.empty()) message = fmt::format("{}: {}", file, ErrorDetail(*error));
       if (IsRetryable(*error) && attempt <= options_.lock_retries) {
         const auto wait = RetryBackoff(attempt, options_.backoff_initial, options_.backoff_max);
         Emit(EventKind::kRetry,
@@ -723,8 +707,8 @@ payments::Result<UpPlan> Migrator::Plan(const UpOptions& options) {
       plan.unfinished_backfills.push_back(b);
     }
   }
-  auto live = store::ListLiveInstances(conn_, options_.instance_stale_after);
-  if (!live && live.error().sqlstate != db::kUndefinedTable) return std::unexpected(live.error());
+  auto live = LiveInstances();
+  if (!live) return std::unexpected(live.error());
   for (const Migration& m : migrations_) {
     if (options.to && m.version > *options.to) break;
     auto row = rows.find(m.version);
@@ -741,7 +725,7 @@ payments::Result<UpPlan> Migrator::Plan(const UpOptions& options) {
       p.notes.push_back(
           fmt::format("an earlier run did {} step(s); this one resumes after them", p.first_step));
     }
-    if (m.phase == Phase::kContract && live) {
+    if (m.phase == Phase::kContract) {
       for (const store::Instance& i : *live) {
         if (i.schema_version < m.version) {
           p.notes.push_back(fmt::format(
@@ -804,7 +788,7 @@ payments::Result<DownReport> Migrator::Down(int64_t to) {
                         "migrate validate`)",
                         m.filename)));
       }
-      if (auto s = CheckDownInterlock(m); !s) return std::unexpected(s.error());
+      if (auto s = Interlock(m, false); !s) return std::unexpected(s.error());
       todo.push_back(&m);
     }
     DownReport report;

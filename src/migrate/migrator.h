@@ -38,6 +38,7 @@
 #include "migrate/backfill.h"
 #include "migrate/migration.h"
 #include "migrate/plan.h"
+#include "store/instance_store.h"
 
 namespace payments::migrate {
 
@@ -161,7 +162,10 @@ class Migrator {
   payments::Status Apply(const Migration& m, int first_step);
   payments::Status RunBackfills(int64_t version);
   payments::Status CheckContractInterlock(const Migration& m);
-  payments::Status CheckDownInterlock(const Migration& m);
+  // contract: refuses while live instances were built without m; else (down)
+  // while live instances were built with it. --force warns instead.
+  payments::Status Interlock(const Migration& m, bool contract);
+  payments::Result<std::vector<store::Instance>> LiveInstances();
   payments::Status RunSteps(const Migration& m, const std::vector<Step>& steps, int first_step,
                             bool down);
   payments::Result<std::vector<InstalledTransition>> LoadTransitions(int64_t version,

@@ -4,26 +4,17 @@
 #include <thread>
 
 #include "migrate/migrator.h"
+#include "support/eventually.h"
 #include "support/migration_files.h"
 #include "support/test_database.h"
 
 namespace payments::migrate {
 namespace {
 
+using testing::Eventually;
 using testing::MigrationsFrom;
 using testing::QueryValue;
 using testing::TestDatabase;
-
-// Waits for a condition with a deadline (never a bare sleep).
-template <typename Fn>
-bool Eventually(Fn fn, std::chrono::seconds deadline = std::chrono::seconds(30)) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return fn();
-}
 
 TEST(MigratorTest, AppliesTheShippedMigrationsOnceAndRecordsWhoAndHow) {
   TestDatabase db;
@@ -265,7 +256,8 @@ TEST(MigratorTest, ASecondMigratorFailsFastOrWaitsForTheAdvisoryLock) {
   ASSERT_TRUE(Eventually([&] {
     return QueryValue(*observer,
                       "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
-                      "NOT granted") == "1";
+                      "NOT granted AND database = (SELECT oid FROM pg_database WHERE "
+                      "datname = current_database())") == "1";
   }));
   ASSERT_TRUE(holder->Exec("SELECT pg_advisory_unlock($1)", db::Params().Add(kMigrationLockKey)));
   t.join();

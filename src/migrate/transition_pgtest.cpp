@@ -10,12 +10,14 @@
 #include <thread>
 
 #include "migrate/migrator.h"
+#include "support/eventually.h"
 #include "support/migration_files.h"
 #include "support/test_database.h"
 
 namespace payments::migrate {
 namespace {
 
+using testing::Eventually;
 using testing::MigrationsFrom;
 using testing::QueryValue;
 using testing::TestDatabase;
@@ -96,16 +98,6 @@ class Writer {
   std::atomic<int64_t> errors_{0};
   std::string first_error_;
 };
-
-template <typename Fn>
-bool Eventually(Fn fn) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < until) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return fn();
-}
 
 TEST(TransitionTest, OldAndNewWritersStayConsistentAndTheContractFailsNoWrite) {
   TestDatabase db;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "support/child_process.h"
+#include "support/eventually.h"
 #include "support/migration_files.h"
 #include "support/test_database.h"
 
@@ -14,6 +15,7 @@ namespace payments {
 namespace {
 
 using testing::ChildProcess;
+using testing::Eventually;
 using testing::PaymentsCommand;
 using testing::QueryValue;
 using testing::RunCommand;
@@ -65,6 +67,13 @@ TEST(MigrateBackfillKillTest, AKilledBackfillResumesFromItsCheckpoint) {
   }
   first->Signal(SIGKILL);
   EXPECT_EQ(first->Wait(), 128 + SIGKILL) << first->Output();
+  // Its server session may still be finishing a COMMIT it was sent; wait
+  // until the session is gone, so what we read below is what it left.
+  ASSERT_TRUE(Eventually([&] {
+    return QueryValue(*conn,
+                      "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                      "'payments migrate' AND datname = current_database()") == "0";
+  }));
 
   const int64_t at_kill = done();
   ASSERT_GE(at_kill, kRows / 4);

@@ -6,6 +6,7 @@
 
 #include "migrate/migrator.h"
 #include "support/child_process.h"
+#include "support/eventually.h"
 #include "support/migration_files.h"
 #include "support/test_database.h"
 
@@ -13,21 +14,12 @@ namespace payments {
 namespace {
 
 using testing::ChildProcess;
+using testing::Eventually;
 using testing::PaymentsCommand;
 using testing::QueryValue;
 using testing::TempDir;
 using testing::TestDatabase;
 using testing::WriteFiles;
-
-template <typename Fn>
-bool Eventually(Fn fn) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < until) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return fn();
-}
 
 TEST(MigrateConcurrencyTest, TwoConcurrentUpsApplyEachMigrationExactlyOnce) {
   TestDatabase db;
@@ -50,10 +42,12 @@ TEST(MigrateConcurrencyTest, TwoConcurrentUpsApplyEachMigrationExactlyOnce) {
   auto b = ChildProcess::Start(command);
   ASSERT_TRUE(a && b);
   ASSERT_TRUE(Eventually([&] {
-    return QueryValue(*conn,
-                      "SELECT count(*) FILTER (WHERE locktype = 'advisory' AND NOT granted) || ',' "
-                      "|| count(*) FILTER (WHERE locktype = 'relation' AND NOT granted AND "
-                      "relation = 'gate'::regclass) FROM pg_locks") == "1,1";
+    return QueryValue(
+               *conn,
+               "SELECT count(*) FILTER (WHERE locktype = 'advisory' AND NOT granted) || ',' "
+               "|| count(*) FILTER (WHERE locktype = 'relation' AND NOT granted AND "
+               "relation = 'gate'::regclass) FROM pg_locks WHERE database = (SELECT oid FROM "
+               "pg_database WHERE datname = current_database())") == "1,1";
   }));
   ASSERT_TRUE(gatekeeper->Exec("COMMIT"));
   const int code_a = a->Wait();
