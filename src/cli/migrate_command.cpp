@@ -29,8 +29,8 @@ struct MigrateArgs {
   std::string phase = "all";
   bool dry_run = false;
   int wait = 0;
-  int batch_size = 1000;
-  int pause_ms = 0;
+  int batch_size = migrate::kDefaultBatchSize;
+  int pause_ms = static_cast<int>(migrate::kDefaultBatchPause.count());
   bool force = false;
   std::vector<std::string> files;
   std::string name;

@@ -33,9 +33,17 @@ struct BackfillProgress {
   bool finished = false;
 };
 
+// Small batches with a pause between them by default: what costs concurrent
+// writes is the length of each batch's burst, not the backfill's total work.
+// On 2 shared cores, batches of 1000 rows raised the p99 of concurrent
+// inserts 7x, batches of 20 rows 5 ms apart 1.4x (bench/README.md,
+// "Backfill"). Raise both for speed where the database has cores to spare.
+inline constexpr int kDefaultBatchSize = 20;
+inline constexpr std::chrono::milliseconds kDefaultBatchPause{5};
+
 struct BackfillOptions {
-  int batch_size = 1000;
-  std::chrono::milliseconds pause{0};
+  int batch_size = kDefaultBatchSize;
+  std::chrono::milliseconds pause = kDefaultBatchPause;
   std::chrono::milliseconds lock_timeout{1000};
   std::chrono::milliseconds statement_timeout{60'000};
   int lock_retries = 10;

@@ -84,8 +84,8 @@ struct MigratorOptions {
   int lock_retries = 10;
   std::chrono::milliseconds backoff_initial{200};
   std::chrono::milliseconds backoff_max{5000};
-  int batch_size = 1000;
-  std::chrono::milliseconds batch_pause{0};
+  int batch_size = kDefaultBatchSize;
+  std::chrono::milliseconds batch_pause = kDefaultBatchPause;
   std::chrono::seconds instance_stale_after{30};
   bool force = false;  // run past the instance interlock (with a warning)
   std::function<void(const MigratorEvent&)> on_event;
