@@ -1,0 +1,28 @@
+-- pgbench script: the SQL of one auto-captured POST /v1/payments with an
+-- Idempotency-Key, as the service sends it (src/store/*_store.cpp,
+-- PaymentService::CreatePayment), with no service in between. bench/run runs
+-- it as the "create-sql" reference: what PostgreSQL can commit of exactly
+-- the service's work per payment on this machine. Payload sizes follow the
+-- service's (a ~650-byte payment object stored as the reply, ~1 kB events).
+-- Needs merchant 'mer_bench_sql' (bench/run inserts it). Run with
+-- `-M prepared` (the service prepares every statement once per connection).
+\set k random(1, 999999999999999)
+\set amount random(100, 100000)
+-- Round trip 1, the claim, committed without waiting for its WAL flush (its
+-- ON CONFLICT branch abbreviated: every key here is new, it never runs).
+\startpipeline
+BEGIN;
+SET LOCAL synchronous_commit TO off;
+INSERT INTO idempotency_keys AS k (merchant_id, key, request_method, request_path, request_hash, claim_token, locked_until) VALUES ('mer_bench_sql', 'key_' || :k || '_' || :client_id, 'POST', '/v1/payments', md5(:k || 'hash') || md5(:k || 'hash2'), md5(:k || 'token'), now() + 60000 * interval '1 millisecond') ON CONFLICT (merchant_id, key) DO UPDATE SET request_method = EXCLUDED.request_method, request_path = EXCLUDED.request_path, request_hash = EXCLUDED.request_hash, claim_token = EXCLUDED.claim_token, locked_until = EXCLUDED.locked_until, response_status = NULL, response_body = NULL, completed_at = NULL, created_at = now() WHERE k.response_status IS NULL AND k.locked_until < now() AND k.request_hash = EXCLUDED.request_hash RETURNING claim_token;
+COMMIT;
+\endpipeline
+-- Round trip 2: BEGIN alone (the service retries a dead connection here).
+BEGIN;
+-- Round trip 3: the effects and the synchronous COMMIT.
+\startpipeline
+WITH done AS (UPDATE idempotency_keys SET response_status = 200, response_body = repeat(md5(:k || 'body'), 20), completed_at = now(), claim_token = NULL, locked_until = NULL WHERE merchant_id = 'mer_bench_sql' AND key = 'key_' || :k || '_' || :client_id AND claim_token = md5(:k || 'token') RETURNING 1) SELECT 1 / count(*) FROM done;
+INSERT INTO payments (id, merchant_id, amount, currency, status, amount_captured, amount_refunded, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, processor, processor_reference, failure_code, failure_message, description, metadata, created_at, updated_at) VALUES ('pay_' || :k || '_' || :client_id, 'mer_bench_sql', :amount, 'usd', 'captured', :amount, 0, 'visa', '4242', 12, 2030, md5(:k || 'fp') || md5(:k || 'fp2'), 'sandbox', 'sbx_' || md5(:k || 'ref'), NULL, NULL, 'bench', '{"order": "42"}'::jsonb, now(), now());
+WITH entry AS (INSERT INTO ledger_entries (id, merchant_id, payment_id, refund_id, kind, created_at) VALUES ('je_' || :k || '_' || :client_id, 'mer_bench_sql', 'pay_' || :k || '_' || :client_id, NULL, 'capture', now()) RETURNING id) INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) SELECT entry.id, 'mer_bench_sql', p.account, p.currency, p.amount FROM entry, unnest(ARRAY['processor_receivable', 'merchant_balance'], ARRAY['usd', 'usd'], ARRAY[:amount::bigint, -(:amount::bigint)]) AS p(account, currency, amount);
+INSERT INTO events (id, merchant_id, type, subject, payload, created_at) SELECT id, merchant_id, type, subject, payload, now() FROM unnest(ARRAY['evt_a' || :k || '_' || :client_id, 'evt_b' || :k || '_' || :client_id], ARRAY['mer_bench_sql', 'mer_bench_sql'], ARRAY['payment.created', 'payment.captured'], ARRAY['pay_' || :k || '_' || :client_id, 'pay_' || :k || '_' || :client_id], ARRAY[repeat(md5(:k || 'e1'), 32), repeat(md5(:k || 'e2'), 32)]) WITH ORDINALITY AS e(id, merchant_id, type, subject, payload, n) ORDER BY n;
+COMMIT;
+\endpipeline
