@@ -29,10 +29,12 @@ class Session;
 
 class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
  public:
-  Impl(ServerOptions options, AsyncHandler handler, ResponseObserver observer)
+  Impl(asio::io_context& ioc, ServerOptions options, AsyncHandler handler,
+       ResponseObserver observer)
       : options_(std::move(options)),
         handler_(std::move(handler)),
         observer_(std::move(observer)),
+        ioc_(ioc),
         acceptor_(asio::make_strand(ioc_)),
         ticker_(ioc_) {
     last_tick_ns_ = Clock::now().time_since_epoch().count();
@@ -114,7 +116,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   const ServerOptions options_;
   const AsyncHandler handler_;
   const ResponseObserver observer_;
-  asio::io_context ioc_;
+  asio::io_context& ioc_;  // owned by the Server, see server.h
   tcp::acceptor acceptor_;
   asio::steady_timer ticker_;
   std::vector<std::thread> threads_;
@@ -431,7 +433,9 @@ void Server::Impl::Stop() {
 }
 
 Server::Server(ServerOptions options, AsyncHandler handler, ResponseObserver observer)
-    : impl_(std::make_shared<Impl>(std::move(options), std::move(handler), std::move(observer))) {}
+    : ioc_(std::make_unique<asio::io_context>()),
+      impl_(std::make_shared<Impl>(*ioc_, std::move(options), std::move(handler),
+                                   std::move(observer))) {}
 
 Server::~Server() { Stop(); }
 
@@ -464,7 +468,7 @@ Clock::time_point Server::last_tick() const {
   return Clock::time_point(Clock::duration(impl_->last_tick_ns_.load()));
 }
 
-void Server::RunOnLoop(std::function<void()> fn) { asio::post(impl_->ioc_, std::move(fn)); }
+void Server::RunOnLoop(std::function<void()> fn) { asio::post(*ioc_, std::move(fn)); }
 
 std::vector<std::string> Server::InFlightRequests() const {
   std::lock_guard lock(impl_->mu_);

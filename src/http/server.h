@@ -26,6 +26,10 @@
 #include "core/error.h"
 #include "http/message.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace payments::http {
 
 struct ServerOptions {
@@ -76,6 +80,11 @@ class Server {
   class Impl;
 
  private:
+  // The event loop outlives the Impl: handlers still queued when the loop
+  // stops hold the Impl (and its sessions), and destroying the loop after
+  // `impl_` destroys them, freeing the Impl. Owned by the Impl, the loop and
+  // the handlers in it would keep each other alive (found by LeakSanitizer).
+  std::unique_ptr<boost::asio::io_context> ioc_;
   std::shared_ptr<Impl> impl_;
 };
 
