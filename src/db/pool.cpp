@@ -64,8 +64,8 @@ payments::Result<PooledConnection> Pool::Acquire() {
   while (true) {
     if (closed_) return std::unexpected(Error::Unavailable("database pool closed"));
     if (!idle_.empty()) {
-      std::unique_ptr<Connection> conn = std::move(idle_.front());
-      idle_.pop_front();
+      std::unique_ptr<Connection> conn = std::move(idle_.back());
+      idle_.pop_back();
       ++busy_;
       return PooledConnection(this, std::move(conn));
     }

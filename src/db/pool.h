@@ -1,7 +1,11 @@
 // A bounded pool of PostgreSQL connections that survives database restarts.
 //
-// Acquire() returns an idle connection, opens a new one while under `size`,
-// or waits up to `acquire_timeout` for one to come back. When opening fails,
+// Acquire() returns the most recently used idle connection (its backend is
+// the likeliest to be awake and cache-warm, and under light load the others
+// stay idle instead of all taking turns), opens a new one while under
+// `size`, or waits up to `acquire_timeout` for one to come back. Probe()
+// takes the least recently used one, so the health checker keeps every idle
+// connection exercised. When opening fails,
 // the pool enters backoff (exponential with full jitter, capped): until the
 // backoff ends, Acquire() fails at once with kUnavailable instead of hanging,
 // so the API can answer a fast 503. A connection that comes back broken is

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "db/pool.h"
 #include "db/transaction.h"
@@ -33,6 +35,33 @@ TEST(PoolTest, ReusesConnectionsAndCounts) {
   EXPECT_EQ((*again)->backend_pid(), first_pid);
   EXPECT_EQ(pool.Stats().opened, 1);
   EXPECT_EQ(pool.Stats().busy, 1);
+}
+
+TEST(PoolTest, AcquireTakesTheMostRecentlyUsedAndProbeTheLeastRecentlyUsed) {
+  TestDatabase db;
+  Pool pool(Options(db, 3));
+  std::vector<int> pids;
+  {
+    std::vector<std::optional<PooledConnection>> leases;
+    for (int i = 0; i < 3; ++i) {
+      auto c = pool.Acquire();
+      ASSERT_TRUE(c) << c.error().detail;
+      pids.push_back((*c)->backend_pid());
+      leases.emplace_back(std::move(*c));
+    }
+    for (auto& lease : leases) lease.reset();  // pids[0] back first, pids[2] last
+  }
+  {
+    auto c = pool.Acquire();
+    ASSERT_TRUE(c);
+    EXPECT_EQ((*c)->backend_pid(), pids[2]);
+  }
+  // The probe exercises pids[0], the one idle longest; it then goes to the
+  // back of the line, so the next lease is the probed connection.
+  ASSERT_TRUE(pool.Probe());
+  auto c = pool.Acquire();
+  ASSERT_TRUE(c);
+  EXPECT_EQ((*c)->backend_pid(), pids[0]);
 }
 
 TEST(PoolTest, ExhaustedPoolFailsAfterTheAcquireTimeoutInsteadOfHanging) {
