@@ -57,4 +57,14 @@ std::string TextArray(const std::vector<std::string>& values) {
   return out;
 }
 
+std::string Int64Array(const std::vector<int64_t>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += std::to_string(values[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
 }  // namespace payments::db

@@ -44,5 +44,7 @@ class Params {
 // A PostgreSQL array literal of text values, for a `$1::text[]` parameter:
 // {"a","b \"c\""}. Quotes and backslashes are escaped.
 std::string TextArray(const std::vector<std::string>& values);
+// The same for a `$1::bigint[]` parameter: {1,-2,3}.
+std::string Int64Array(const std::vector<int64_t>& values);
 
 }  // namespace payments::db

@@ -182,6 +182,24 @@ TEST(ConnectionTest, PreparedStatementsRunRepeatedly) {
   }
 }
 
+TEST(ConnectionTest, ArrayParametersArriveElementForElement) {
+  TestDatabase db;
+  auto conn = db.Connect();
+  const std::vector<std::string> texts = {"plain", "with \"quotes\"", "back\\slash", "a,b", ""};
+  auto t = conn->Exec("SELECT e, n FROM unnest($1::text[]) WITH ORDINALITY AS u(e, n) ORDER BY n",
+                      Params().Add(TextArray(texts)));
+  ASSERT_TRUE(t) << t.error().message;
+  ASSERT_EQ(t->size(), static_cast<int>(texts.size()));
+  for (int r = 0; r < t->size(); ++r) EXPECT_EQ(t->String(r, 0), texts[r]);
+
+  auto n = conn->Exec("SELECT sum(x), count(*), min(x) FROM unnest($1::bigint[]) AS x",
+                      Params().Add(Int64Array({7, -3, 9'000'000'000})));
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(n->Int64(0, 0), 9'000'000'004);
+  EXPECT_EQ(n->Int64(0, 1), 3);
+  EXPECT_EQ(n->Int64(0, 2), -3);
+}
+
 TEST(ConnectionTest, ABatchRunsInOneRoundTripAsOneTransaction) {
   TestDatabase db;
   auto conn = db.Connect();

@@ -127,15 +127,6 @@ std::vector<std::string> ParseTextArray(std::string_view a) {
   return out;
 }
 
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ",";
-    out += "\"" + items[i] + "\"";
-  }
-  return out + "}";
-}
-
 }  // namespace
 
 std::string AppliedBy() {
@@ -506,8 +497,8 @@ payments::Status Migrator::RunSteps(const Migration& m, const std::vector<Step>&
                     .Add(t.version)
                     .Add(t.ordinal)
                     .Add(t.table)
-                    .Add(TextArray(t.old_columns))
-                    .Add(TextArray(t.new_columns))
+                    .Add(db::TextArray(t.old_columns))
+                    .Add(db::TextArray(t.new_columns))
                     .Add(t.function_name)
                     .Add(t.trigger_name));
             if (!r) return std::unexpected(r.error());
@@ -625,30 +616,22 @@ payments::Result<UpReport> Migrator::Up(const UpOptions& options) {
   auto result = [&]() -> payments::Result<UpReport> {
     if (auto s = EnsureTables(); !s) return std::unexpected(s.error());
     UpReport report;
-    auto history = History();
-    if (!history) return std::unexpected(history.error());
-    std::map<int64_t, AppliedMigration> rows;
-    for (AppliedMigration& a : *history) rows[a.version] = std::move(a);
+    auto pending = FindPending(options);
+    if (!pending) return std::unexpected(pending.error());
+    const std::map<int64_t, AppliedMigration>& rows = pending->applied;
 
     // Backfills a killed run left unfinished come first: later migrations may
     // rely on them.
-    auto backfills = Backfills();
-    if (!backfills) return std::unexpected(backfills.error());
     std::set<int64_t> unfinished;
-    for (const BackfillState& b : *backfills) {
-      if (b.state != "done" && (!options.to || b.version <= *options.to))
-        unfinished.insert(b.version);
-    }
+    for (const BackfillState& b : pending->unfinished_backfills) unfinished.insert(b.version);
     for (int64_t v : unfinished) {
       if (auto s = RunBackfills(v); !s) return std::unexpected(s.error());
       report.backfilled.push_back(v);
     }
 
-    for (const Migration& m : migrations_) {
-      if (options.to && m.version > *options.to) break;
+    for (const Migration* pending_migration : pending->migrations) {
+      const Migration& m = *pending_migration;
       auto row = rows.find(m.version);
-      if (row != rows.end() && row->second.success) continue;
-      if (!Selected(m, options.phase)) continue;
       if (options.phase == PhaseFilter::kContract) {
         for (const Migration& earlier : migrations_) {
           if (earlier.version >= m.version) break;
@@ -694,26 +677,38 @@ payments::Result<UpReport> Migrator::Up(const UpOptions& options) {
   return result;
 }
 
-payments::Result<UpPlan> Migrator::Plan(const UpOptions& options) {
-  UpPlan plan;
+payments::Result<Migrator::Pending> Migrator::FindPending(const UpOptions& options) {
+  Pending pending;
   auto history = History();
   if (!history) return std::unexpected(history.error());
-  std::map<int64_t, AppliedMigration> rows;
-  for (AppliedMigration& a : *history) rows[a.version] = std::move(a);
+  for (AppliedMigration& a : *history) pending.applied[a.version] = std::move(a);
   auto backfills = Backfills();
   if (!backfills) return std::unexpected(backfills.error());
-  for (const BackfillState& b : *backfills) {
+  for (BackfillState& b : *backfills) {
     if (b.state != "done" && (!options.to || b.version <= *options.to)) {
-      plan.unfinished_backfills.push_back(b);
+      pending.unfinished_backfills.push_back(std::move(b));
     }
   }
-  auto live = LiveInstances();
-  if (!live) return std::unexpected(live.error());
   for (const Migration& m : migrations_) {
     if (options.to && m.version > *options.to) break;
+    auto row = pending.applied.find(m.version);
+    if (row != pending.applied.end() && row->second.success) continue;
+    if (Selected(m, options.phase)) pending.migrations.push_back(&m);
+  }
+  return pending;
+}
+
+payments::Result<UpPlan> Migrator::Plan(const UpOptions& options) {
+  UpPlan plan;
+  auto pending = FindPending(options);
+  if (!pending) return std::unexpected(pending.error());
+  const std::map<int64_t, AppliedMigration>& rows = pending->applied;
+  plan.unfinished_backfills = std::move(pending->unfinished_backfills);
+  auto live = LiveInstances();
+  if (!live) return std::unexpected(live.error());
+  for (const Migration* pending_migration : pending->migrations) {
+    const Migration& m = *pending_migration;
     auto row = rows.find(m.version);
-    if (row != rows.end() && row->second.success) continue;
-    if (!Selected(m, options.phase)) continue;
     PlannedMigration p;
     p.migration = &m;
     auto steps = migrate::PlanUp(m);

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -155,6 +156,15 @@ class Migrator {
   const std::vector<Migration>& migrations() const { return migrations_; }
 
  private:
+  // What Up and Plan both start from: the applied rows by version, the
+  // backfills a killed run left unfinished (up to options.to), and the
+  // migrations these options would apply, in order.
+  struct Pending {
+    std::map<int64_t, AppliedMigration> applied;
+    std::vector<BackfillState> unfinished_backfills;
+    std::vector<const Migration*> migrations;
+  };
+  payments::Result<Pending> FindPending(const UpOptions& options);
   payments::Status EnsureTables();
   payments::Status Lock();
   void Unlock();

@@ -80,14 +80,15 @@ constexpr db::Statement kListEventsAfter{"events.list_after",
 db::BatchItem InsertEventsItem(const std::vector<events::Event>& events) {
   // The rows are inserted in the order given (WITH ORDINALITY), so seq
   // follows it.
-  std::vector<std::string> ids, merchants, types, subjects, payloads, times;
+  std::vector<std::string> ids, merchants, types, subjects, payloads;
+  std::vector<int64_t> times;
   for (const events::Event& e : events) {
     ids.push_back(e.id);
     merchants.push_back(e.merchant_id);
     types.push_back(e.type);
     subjects.push_back(e.subject);
     payloads.push_back(e.payload);
-    times.push_back(std::to_string(EpochMillis(e.created)));
+    times.push_back(EpochMillis(e.created));
   }
   return db::BatchItem{&kInsertEvents,
                        {},
@@ -97,7 +98,7 @@ db::BatchItem InsertEventsItem(const std::vector<events::Event>& events) {
                            .Add(db::TextArray(types))
                            .Add(db::TextArray(subjects))
                            .Add(db::TextArray(payloads))
-                           .Add(db::TextArray(times))};
+                           .Add(db::Int64Array(times))};
 }
 
 payments::Status InsertEvent(db::Connection& conn, const events::Event& e) {
@@ -122,13 +123,7 @@ payments::Result<std::vector<OutboxRow>> SelectUnpublishedEvents(db::Connection&
 payments::Result<int64_t> MarkEventsPublished(db::Connection& conn,
                                               const std::vector<int64_t>& seqs) {
   if (seqs.empty()) return 0;
-  std::string array = "{";
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    if (i > 0) array += ',';
-    array += std::to_string(seqs[i]);
-  }
-  array += '}';
-  auto r = conn.Run(kMarkPublished, db::Params().Add(array));
+  auto r = conn.Run(kMarkPublished, db::Params().Add(db::Int64Array(seqs)));
   if (!r) return std::unexpected(r.error());
   return r->affected();
 }

@@ -215,21 +215,19 @@ payments::Status InsertRefund(db::Connection& conn, const Refund& refund, int64_
 
 db::BatchItem InsertLedgerEntryItem(const LedgerEntry& entry, int64_t created_ms) {
   std::vector<std::string> accounts, currencies;
-  std::string amounts = "{";
-  for (size_t i = 0; i < entry.postings.size(); ++i) {
-    accounts.push_back(entry.postings[i].account);
-    currencies.push_back(entry.postings[i].currency);
-    if (i > 0) amounts.push_back(',');
-    amounts += std::to_string(entry.postings[i].amount);
+  std::vector<int64_t> amounts;
+  for (const auto& posting : entry.postings) {
+    accounts.push_back(posting.account);
+    currencies.push_back(posting.currency);
+    amounts.push_back(posting.amount);
   }
-  amounts.push_back('}');
   db::Params params;
   params.Add(entry.id).Add(entry.merchant_id).Add(entry.payment_id).Add(entry.refund_id);
   params.Add(entry.kind)
       .Add(created_ms)
       .Add(db::TextArray(accounts))
       .Add(db::TextArray(currencies));
-  params.Add(amounts);
+  params.Add(db::Int64Array(amounts));
   return db::BatchItem{&kInsertLedgerEntry, {}, std::move(params)};
 }
 
