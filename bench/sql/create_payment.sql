@@ -16,10 +16,9 @@ SET LOCAL synchronous_commit TO off;
 INSERT INTO idempotency_keys AS k (merchant_id, key, request_method, request_path, request_hash, claim_token, locked_until) VALUES ('mer_bench_sql', 'key_' || :k || '_' || :client_id, 'POST', '/v1/payments', md5(:k || 'hash') || md5(:k || 'hash2'), md5(:k || 'token'), now() + 60000 * interval '1 millisecond') ON CONFLICT (merchant_id, key) DO UPDATE SET request_method = EXCLUDED.request_method, request_path = EXCLUDED.request_path, request_hash = EXCLUDED.request_hash, claim_token = EXCLUDED.claim_token, locked_until = EXCLUDED.locked_until, response_status = NULL, response_body = NULL, completed_at = NULL, created_at = now() WHERE k.response_status IS NULL AND k.locked_until < now() AND k.request_hash = EXCLUDED.request_hash RETURNING claim_token;
 COMMIT;
 \endpipeline
--- Round trip 2: BEGIN alone (the service retries a dead connection here).
-BEGIN;
--- Round trip 3: the effects and the synchronous COMMIT.
+-- Round trip 2: BEGIN, the effects and the synchronous COMMIT.
 \startpipeline
+BEGIN;
 WITH done AS (UPDATE idempotency_keys SET response_status = 200, response_body = repeat(md5(:k || 'body'), 20), completed_at = now(), claim_token = NULL, locked_until = NULL WHERE merchant_id = 'mer_bench_sql' AND key = 'key_' || :k || '_' || :client_id AND claim_token = md5(:k || 'token') RETURNING 1) SELECT 1 / count(*) FROM done;
 INSERT INTO payments (id, merchant_id, amount, currency, status, amount_captured, amount_refunded, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, processor, processor_reference, failure_code, failure_message, description, metadata, created_at, updated_at) VALUES ('pay_' || :k || '_' || :client_id, 'mer_bench_sql', :amount, 'usd', 'captured', :amount, 0, 'visa', '4242', 12, 2030, md5(:k || 'fp') || md5(:k || 'fp2'), 'sandbox', 'sbx_' || md5(:k || 'ref'), NULL, NULL, 'bench', '{"order": "42"}'::jsonb, now(), now());
 WITH entry AS (INSERT INTO ledger_entries (id, merchant_id, payment_id, refund_id, kind, created_at) VALUES ('je_' || :k || '_' || :client_id, 'mer_bench_sql', 'pay_' || :k || '_' || :client_id, NULL, 'capture', now()) RETURNING id) INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) SELECT entry.id, 'mer_bench_sql', p.account, p.currency, p.amount FROM entry, unnest(ARRAY['processor_receivable', 'merchant_balance'], ARRAY['usd', 'usd'], ARRAY[:amount::bigint, -(:amount::bigint)]) AS p(account, currency, amount);

@@ -38,12 +38,16 @@ payments::Result<std::vector<Rows>> CommitBatch(Connection& conn, std::vector<Ba
 }
 
 payments::Result<std::vector<Rows>> RunTransactionBatch(Pool& pool, std::vector<BatchItem> items) {
-  // BEGIN goes alone first only when it must be retried; sending everything
-  // at once and retrying a dead connection is safe only because a dead idle
-  // connection fails before the server sees anything. So: BEGIN, then the rest.
-  auto tx = BeginBatch(pool, {});
-  if (!tx) return std::unexpected(tx.error());
-  return CommitBatch(*tx->connection, std::move(items));
+  // The pool lends only connections it has just seen alive (a server that
+  // hung up on an idle one is noticed without a round trip), so BEGIN travels
+  // with the rest. A connection lost during the round trip leaves the outcome
+  // unknown, as for any COMMIT.
+  auto lease = pool.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  items.insert(items.begin(), Plain("BEGIN"));
+  auto rows = CommitBatch(**lease, std::move(items));
+  if (rows) rows->erase(rows->begin());  // BEGIN's
+  return rows;
 }
 
 }  // namespace payments::db

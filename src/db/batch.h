@@ -7,7 +7,9 @@
 //
 // BeginBatch sends BEGIN with its items; when the leased connection turns out
 // to have died while idle (a database restart), nothing can have happened
-// and it is retried on a fresh connection. CommitBatch sends its items and
+// and it is retried on a fresh connection. RunTransactionBatch sends BEGIN,
+// its items and COMMIT in one round trip on a connection the pool has just
+// seen alive (Pool::Acquire). CommitBatch sends its items and
 // COMMIT together; any error rolls the whole transaction back, and a lost
 // connection means the outcome is unknown (kUnavailable, "retry with the same
 // Idempotency-Key"). Read runs idempotent work (reads) on a pooled

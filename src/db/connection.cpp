@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <poll.h>
+
 #include <optional>
 #include <regex>
 #include <vector>
@@ -73,6 +75,14 @@ Connection::Connection(PGconn* conn) : conn_(conn), opened_at_(std::chrono::stea
 Connection::~Connection() = default;
 
 bool Connection::broken() const { return failed_ || PQstatus(conn_.get()) != CONNECTION_OK; }
+
+bool Connection::ClosedWhileIdle() {
+  if (broken()) return true;
+  pollfd fd{.fd = PQsocket(conn_.get()), .events = POLLIN, .revents = 0};
+  if (::poll(&fd, 1, 0) == 0) return false;
+  failed_ = true;
+  return true;
+}
 
 bool Connection::in_transaction() const {
   const PGTransactionStatusType s = PQtransactionStatus(conn_.get());

@@ -87,6 +87,11 @@ class Connection {
 
   // True when the connection cannot be used any more (lost, or a fatal error).
   bool broken() const;
+  // For an idle connection: true when the server has hung up on it (a restart
+  // or pg_terminate_backend), without a round trip. An idle connection that
+  // does not LISTEN has nothing to read, so anything readable is the server's
+  // goodbye: its error message, or the close itself. Marks it broken.
+  bool ClosedWhileIdle();
   // True when a transaction is open or failed on this connection.
   bool in_transaction() const;
   // When the connection was opened.

@@ -38,6 +38,18 @@ void Pool::NoteFailureLocked() {
   backoff_until_ = Clock::now() + std::chrono::milliseconds(jitter(rng_));
 }
 
+void Pool::DropBrokenLocked(const Connection& conn) {
+  --open_;
+  counters_.broken++;
+  need_reconnect_ = true;
+  // Idle connections at least as old as this one most likely died with it.
+  const auto opened_at = conn.opened_at();
+  const size_t before = idle_.size();
+  std::erase_if(idle_,
+                [&](const std::unique_ptr<Connection>& c) { return c->opened_at() <= opened_at; });
+  open_ -= static_cast<int>(before - idle_.size());
+}
+
 payments::Result<std::unique_ptr<Connection>> Pool::OpenLocked(std::unique_lock<std::mutex>& lock) {
   ++open_;
   lock.unlock();
@@ -66,6 +78,15 @@ payments::Result<PooledConnection> Pool::Acquire() {
     if (!idle_.empty()) {
       std::unique_ptr<Connection> conn = std::move(idle_.back());
       idle_.pop_back();
+      if (conn->ClosedWhileIdle()) {
+        // Found before the caller sends anything, so no request spends a
+        // round trip (or an unknown outcome) on it; the next one is tried.
+        DropBrokenLocked(*conn);
+        lock.unlock();
+        conn.reset();  // PQfinish outside the lock
+        lock.lock();
+        continue;
+      }
       ++busy_;
       return PooledConnection(this, std::move(conn));
     }
@@ -119,17 +140,10 @@ void Pool::Return(std::unique_ptr<Connection> conn) {
   std::unique_lock lock(mu_);
   --busy_;
   if (closed_ || conn->broken() || conn->in_transaction()) {
-    const bool was_broken = conn->broken();
-    const auto opened_at = conn->opened_at();
-    --open_;
-    if (was_broken) {
-      counters_.broken++;
-      need_reconnect_ = true;
-      // Idle connections at least as old as this one most likely died with it.
-      const size_t before = idle_.size();
-      std::erase_if(
-          idle_, [&](const std::unique_ptr<Connection>& c) { return c->opened_at() <= opened_at; });
-      open_ -= static_cast<int>(before - idle_.size());
+    if (conn->broken()) {
+      DropBrokenLocked(*conn);
+    } else {
+      --open_;
     }
     lock.unlock();
     conn.reset();  // PQfinish outside the lock

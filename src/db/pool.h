@@ -8,9 +8,12 @@
 // connection exercised. When opening fails,
 // the pool enters backoff (exponential with full jitter, capped): until the
 // backoff ends, Acquire() fails at once with kUnavailable instead of hanging,
-// so the API can answer a fast 503. A connection that comes back broken is
-// dropped, and every idle connection opened before it is dropped too (they
-// were almost certainly cut by the same restart). Probe() is how a health
+// so the API can answer a fast 503. A connection that comes back broken, or
+// that the server closed while it sat idle (seen without a round trip, just
+// before lending it: Connection::ClosedWhileIdle), is dropped, and every idle
+// connection opened before it is dropped too (they were almost certainly cut
+// by the same restart). So a lease is a connection that was alive a moment
+// ago, and callers may send a whole transaction at once. Probe() is how a health
 // checker tries to reconnect while requests are failing fast.
 //
 // Thread-safe. PooledConnection is the RAII lease; it must not outlive the Pool.
@@ -95,6 +98,9 @@ class Pool {
   void Return(std::unique_ptr<Connection> conn);
   payments::Result<std::unique_ptr<Connection>> OpenLocked(std::unique_lock<std::mutex>& lock);
   void NoteFailureLocked();
+  // Forgets a broken connection (not idle, counted in open_) and the idle
+  // ones opened before it.
+  void DropBrokenLocked(const Connection& conn);
 
   const PoolOptions options_;
   mutable std::mutex mu_;

@@ -4,8 +4,10 @@
 #include <thread>
 #include <vector>
 
+#include "db/batch.h"
 #include "db/pool.h"
 #include "db/transaction.h"
+#include "support/eventually.h"
 #include "support/test_database.h"
 
 namespace payments::db {
@@ -112,6 +114,30 @@ TEST(PoolTest, BrokenConnectionsAreReplaced) {
   EXPECT_EQ(*result, 42);
   EXPECT_GE(pool.Stats().broken, 1);
   EXPECT_GE(pool.Stats().reconnects, 1);
+}
+
+TEST(PoolTest, AConnectionTheServerClosedWhileIdleIsNeverLent) {
+  TestDatabase db;
+  Pool pool(Options(db));
+  int pid = 0;
+  {
+    auto c = pool.Acquire();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE((*c)->Exec("CREATE TABLE t (k int PRIMARY KEY)"));
+    pid = (*c)->backend_pid();
+  }
+  auto admin = db.Connect();
+  ASSERT_TRUE(admin->Exec("SELECT pg_terminate_backend($1)", Params().Add(pid)));
+  ASSERT_TRUE(testing::Eventually([&] {
+    return testing::QueryValue(*admin, "SELECT count(*) FROM pg_stat_activity WHERE pid = " +
+                                           std::to_string(pid)) == "0";
+  }));
+  // BEGIN, the insert and COMMIT go in one round trip, so a dead connection
+  // must be caught before anything is sent: the outcome could not be known.
+  auto rows = RunTransactionBatch(pool, {{nullptr, "INSERT INTO t VALUES (1)", {}}});
+  ASSERT_TRUE(rows) << rows.error().detail;
+  EXPECT_EQ(pool.Stats().broken, 1);
+  EXPECT_EQ(testing::QueryValue(*admin, "SELECT count(*) FROM t"), "1");
 }
 
 TEST(PoolTest, UnreachableDatabaseFailsFastAndBacksOff) {
