@@ -1,7 +1,6 @@
 #include "db/connection.h"
 
 #include <fmt/format.h>
-
 #include <poll.h>
 
 #include <optional>
