@@ -466,6 +466,27 @@ int RunServe(const ServeConfig& config) {
     w.Family("payments_db_reconnects_total", "counter",
              "Connections opened after the database was lost.");
     w.Sample("payments_db_reconnects_total", {}, static_cast<double>(s.reconnects));
+    const std::pair<const char*, db::GroupCommitStats> groups[] = {
+        {"claim", payments.ClaimGroupStats()}, {"payment", payments.WriteGroupStats()}};
+    w.Family("payments_db_group_commit_units_total", "counter",
+             "Transactions run through group commit: idempotency claims and created "
+             "payments' effects.");
+    for (const auto& [kind, g] : groups) {
+      w.Sample("payments_db_group_commit_units_total", {{"kind", kind}},
+               static_cast<double>(g.units));
+    }
+    w.Family("payments_db_group_commit_batches_total", "counter",
+             "Shared database transactions they went in; units / batches is the batch size.");
+    for (const auto& [kind, g] : groups) {
+      w.Sample("payments_db_group_commit_batches_total", {{"kind", kind}},
+               static_cast<double>(g.batches));
+    }
+    w.Family("payments_db_group_commit_fallbacks_total", "counter",
+             "Shared transactions that failed and ran again unit by unit.");
+    for (const auto& [kind, g] : groups) {
+      w.Sample("payments_db_group_commit_fallbacks_total", {{"kind", kind}},
+               static_cast<double>(g.fallbacks));
+    }
     w.Family("payments_db_connect_failures_total", "counter", "Failed attempts to connect.");
     w.Sample("payments_db_connect_failures_total", {}, static_cast<double>(s.connect_failures));
     w.Family("payments_db_up", "gauge", "1 while the database answers.");

@@ -29,7 +29,8 @@ Error Execution::Explain(const Error& error) const {
                    "retry to get its result.");
 }
 
-payments::Result<Reply> RunIdempotent(db::Pool& pool, const std::string& merchant_id,
+payments::Result<Reply> RunIdempotent(db::Pool& pool, db::GroupCommitter& claims,
+                                      const std::string& merchant_id,
                                       const std::optional<IdempotencyInput>& input,
                                       std::chrono::milliseconds lock, const UseCase& use_case) {
   if (!input) return use_case(Execution(merchant_id, std::nullopt, ""));
@@ -37,10 +38,7 @@ payments::Result<Reply> RunIdempotent(db::Pool& pool, const std::string& merchan
   const std::string token = RandomBase62(24);
   const store::IdempotencyRequest request{merchant_id, input->key, input->method, input->path,
                                           input->request_hash};
-  // Claiming twice with one token is harmless, so a dead connection is retried.
-  auto claim = db::Read(pool, [&](db::Connection& conn) {
-    return store::ClaimIdempotencyKey(conn, request, token, lock);
-  });
+  auto claim = store::ClaimIdempotencyKey(claims, pool, request, token, lock);
   if (!claim) return std::unexpected(claim.error());
   switch (claim->kind) {
     case store::ClaimResult::Kind::kCompleted:

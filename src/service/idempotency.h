@@ -18,6 +18,7 @@
 #include <string>
 
 #include "db/batch.h"
+#include "db/group_commit.h"
 #include "db/pool.h"
 #include "service/reply.h"
 
@@ -56,7 +57,8 @@ class Execution {
 
 using UseCase = std::function<payments::Result<Reply>(const Execution&)>;
 
-payments::Result<Reply> RunIdempotent(db::Pool& pool, const std::string& merchant_id,
+payments::Result<Reply> RunIdempotent(db::Pool& pool, db::GroupCommitter& claims,
+                                      const std::string& merchant_id,
                                       const std::optional<IdempotencyInput>& input,
                                       std::chrono::milliseconds lock, const UseCase& use_case);
 

@@ -84,11 +84,20 @@ payments::Result<Reply> OnLockedPayment(db::Pool& pool, const Execution& exec,
   return reply;
 }
 
+db::GroupCommitOptions ClaimsOptions(db::GroupCommitOptions options) {
+  options.synchronous_commit = false;
+  return options;
+}
+
 }  // namespace
 
 PaymentService::PaymentService(db::Pool& pool, processors::Processor& processor,
                                ServiceOptions options)
-    : pool_(pool), processor_(processor), options_(std::move(options)) {}
+    : pool_(pool),
+      processor_(processor),
+      options_(std::move(options)),
+      writes_(pool_, options_.group_commit),
+      claims_(pool_, ClaimsOptions(options_.group_commit)) {}
 
 std::string PaymentService::RequestHash(std::string_view method, std::string_view path,
                                         std::string_view canonical_body) const {
@@ -126,7 +135,7 @@ payments::Result<Reply> PaymentService::CreatePayment(
   const std::string fingerprint = CardFingerprint(options_.fingerprint_key, card->number);
 
   return RunIdempotent(
-      pool_, merchant_id, idempotency, options_.idempotency_lock,
+      pool_, claims_, merchant_id, idempotency, options_.idempotency_lock,
       [&](const Execution& exec) -> payments::Result<Reply> {
         Payment p;
         p.id = NewId("pay", now);
@@ -184,7 +193,7 @@ payments::Result<Reply> PaymentService::CreatePayment(
         }
         items.push_back(EventsItem({PaymentEvent("payment.created", p, object, now),
                                     PaymentEvent(event_type, p, object, now)}));
-        auto committed = db::RunTransactionBatch(pool_, std::move(items));
+        auto committed = writes_.Run(std::move(items));
         if (!committed) return std::unexpected(exec.Explain(committed.error()));
         Count(ToString(p.status));
         return reply;
@@ -195,7 +204,7 @@ payments::Result<Reply> PaymentService::CapturePayment(
     const std::string& merchant_id, const std::string& payment_id, std::optional<int64_t> amount,
     const std::optional<IdempotencyInput>& idempotency) {
   return RunIdempotent(
-      pool_, merchant_id, idempotency, options_.idempotency_lock,
+      pool_, claims_, merchant_id, idempotency, options_.idempotency_lock,
       [&](const Execution& exec) -> payments::Result<Reply> {
         const Clock::time_point now = Clock::now();
         auto reply =
@@ -229,7 +238,7 @@ payments::Result<Reply> PaymentService::CancelPayment(
     const std::string& merchant_id, const std::string& payment_id,
     const std::optional<IdempotencyInput>& idempotency) {
   return RunIdempotent(
-      pool_, merchant_id, idempotency, options_.idempotency_lock,
+      pool_, claims_, merchant_id, idempotency, options_.idempotency_lock,
       [&](const Execution& exec) -> payments::Result<Reply> {
         const Clock::time_point now = Clock::now();
         auto reply =
@@ -258,7 +267,7 @@ payments::Result<Reply> PaymentService::RefundPayment(
     const std::string& merchant_id, const std::string& payment_id, const RefundInput& input,
     const std::optional<IdempotencyInput>& idempotency) {
   return RunIdempotent(
-      pool_, merchant_id, idempotency, options_.idempotency_lock,
+      pool_, claims_, merchant_id, idempotency, options_.idempotency_lock,
       [&](const Execution& exec) -> payments::Result<Reply> {
         const Clock::time_point now = Clock::now();
         auto reply =

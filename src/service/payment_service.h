@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/money.h"
+#include "db/group_commit.h"
 #include "db/pool.h"
 #include "payments/card.h"
 #include "payments/payment.h"
@@ -44,7 +45,8 @@ struct RefundInput {
 struct ServiceOptions {
   std::chrono::milliseconds idempotency_lock{30'000};
   std::chrono::seconds auth_cache_ttl{10};
-  std::string fingerprint_key;  // HMAC key for card fingerprints and request hashes
+  db::GroupCommitOptions group_commit{};  // how created payments share transactions
+  std::string fingerprint_key;            // HMAC key for card fingerprints and request hashes
 };
 
 // Outcome counters for /metrics.
@@ -96,6 +98,8 @@ class PaymentService {
                           std::string_view canonical_body) const;
 
   PaymentCounters Counters() const;
+  db::GroupCommitStats WriteGroupStats() const { return writes_.Stats(); }
+  db::GroupCommitStats ClaimGroupStats() const { return claims_.Stats(); }
 
  private:
   void Count(std::string_view outcome);
@@ -104,6 +108,11 @@ class PaymentService {
   db::Pool& pool_;
   processors::Processor& processor_;
   const ServiceOptions options_;
+  // The effects of created payments, which depend on nothing but their own
+  // claim, share transactions (db/group_commit.h), and so do idempotency
+  // claims, in transactions of their own that do not wait for the flush.
+  db::GroupCommitter writes_;
+  db::GroupCommitter claims_;
   ProcessorGate gate_;
 
   mutable std::mutex mu_;

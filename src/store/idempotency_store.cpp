@@ -1,5 +1,7 @@
 #include "store/idempotency_store.h"
 
+#include "db/batch.h"
+
 namespace payments::store {
 namespace {
 
@@ -50,21 +52,25 @@ constexpr int64_t kTtlSeconds = 24 * 3600;
 
 }  // namespace
 
-payments::Result<ClaimResult> ClaimIdempotencyKey(db::Connection& conn,
+payments::Result<ClaimResult> ClaimIdempotencyKey(db::GroupCommitter& claims, db::Pool& pool,
                                                   const IdempotencyRequest& req,
                                                   const std::string& token,
                                                   std::chrono::milliseconds lock) {
-  db::Params params;
-  params.Add(req.merchant_id).Add(req.key).Add(req.method).Add(req.path).Add(req.request_hash);
-  params.Add(token).Add(static_cast<int64_t>(lock.count())).Add(kTtlSeconds);
-  auto batch = conn.RunBatch({{nullptr, "BEGIN", {}},
-                              {nullptr, "SET LOCAL synchronous_commit TO off", {}},
-                              {&kClaim, {}, std::move(params)},
-                              {nullptr, "COMMIT", {}}});
-  if (!batch) return std::unexpected(batch.error());
-  const db::Rows& claimed = (*batch)[2];
-  if (!claimed.empty() && claimed.Text(0, 0) == token) return ClaimResult{};
-  auto rows = conn.Run(kRead, db::Params().Add(req.merchant_id).Add(req.key));
+  auto claim = [&] {
+    db::Params params;
+    params.Add(req.merchant_id).Add(req.key).Add(req.method).Add(req.path).Add(req.request_hash);
+    params.Add(token).Add(static_cast<int64_t>(lock.count())).Add(kTtlSeconds);
+    return claims.Run({{&kClaim, {}, std::move(params)}});
+  };
+  auto claimed = claim();
+  if (!claimed && claimed.error().kind == ErrorKind::kUnavailable) claimed = claim();
+  if (!claimed) return std::unexpected(claimed.error());
+  const db::Rows& ours = claimed->front();
+  if (!ours.empty() && ours.Text(0, 0) == token) return ClaimResult{};
+
+  auto rows = db::Read(pool, [&](db::Connection& conn) {
+    return conn.Run(kRead, db::Params().Add(req.merchant_id).Add(req.key));
+  });
   if (!rows) return std::unexpected(rows.error());
   ClaimResult result;
   if (rows->empty()) {

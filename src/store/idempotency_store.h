@@ -3,8 +3,8 @@
 // lock that expires; it then does its work and, in the same transaction as
 // its effects, stores its response against the token. A claim whose holder
 // died is taken over once its lock expires; records older than 24 hours count
-// as absent and are purged. Functions take the caller's connection.
-// Thread-compatible.
+// as absent and are purged. Functions take the caller's connection, except
+// the claim, which takes what it shares. Thread-compatible.
 #pragma once
 
 #include <chrono>
@@ -13,6 +13,8 @@
 
 #include "core/error.h"
 #include "db/connection.h"
+#include "db/group_commit.h"
+#include "db/pool.h"
 
 namespace payments::store {
 
@@ -36,13 +38,15 @@ struct ClaimResult {
   std::string response_body;
 };
 
-// Claims the key in a transaction of its own, in one round trip. The claim
-// is committed without waiting for the WAL flush (synchronous_commit off): a
-// claim lost in a crash only lets a retry run the request again, which the
-// processor's idempotency key makes safe, and the effects' synchronous COMMIT
-// flushes the claim with them. Claiming again with the same token finds the
-// claim ours, so a retry after a lost answer is safe.
-payments::Result<ClaimResult> ClaimIdempotencyKey(db::Connection& conn,
+// Claims the key in a transaction of its own, in one round trip, shared
+// with other requests' claims (`claims` commits without waiting for the WAL
+// flush: a claim lost in a crash only lets a retry run the request again,
+// which the processor's idempotency key makes safe, and the effects'
+// synchronous COMMIT flushes the claim with them). When the key is not
+// ours, reads what holds it on a pooled connection. Claiming again with the
+// same token finds the claim ours, so a claim whose answer was lost is
+// retried once.
+payments::Result<ClaimResult> ClaimIdempotencyKey(db::GroupCommitter& claims, db::Pool& pool,
                                                   const IdempotencyRequest& request,
                                                   const std::string& claim_token,
                                                   std::chrono::milliseconds lock);

@@ -1,0 +1,143 @@
+#include "db/group_commit.h"
+
+#include <optional>
+#include <semaphore>
+#include <utility>
+
+#include "db/batch.h"
+
+namespace payments::db {
+
+struct GroupCommitter::Unit {
+  enum class Next { kWait, kDone, kLead, kAlone };
+
+  std::vector<BatchItem> items;
+  std::optional<payments::Result<std::vector<Rows>>> result;
+  Next next = Next::kWait;
+  // Released once by whoever decides `next` for a queued unit; after that
+  // nobody touches the unit but its owner.
+  std::binary_semaphore wake{0};
+};
+
+GroupCommitter::GroupCommitter(Pool& pool, GroupCommitOptions options)
+    : pool_(pool), options_(options) {}
+
+payments::Result<std::vector<Rows>> GroupCommitter::Run(std::vector<BatchItem> items) {
+  units_.fetch_add(1, std::memory_order_relaxed);
+  Unit unit;
+  unit.items = std::move(items);
+  std::unique_lock lock(mu_);
+  if (in_flight_ < options_.max_in_flight) {
+    ++in_flight_;
+    Lead(unit, lock);
+  } else {
+    queue_.push_back(&unit);
+    lock.unlock();
+    unit.wake.acquire();
+    if (unit.next == Unit::Next::kLead) {
+      lock.lock();
+      Lead(unit, lock);
+    }
+  }
+  if (unit.next == Unit::Next::kAlone) return RunAlone(std::move(unit.items));
+  return std::move(*unit.result);
+}
+
+void GroupCommitter::Lead(Unit& own, std::unique_lock<std::mutex>& lock) {
+  std::vector<Unit*> batch{&own};
+  while (batch.size() < static_cast<size_t>(options_.max_units) && !queue_.empty()) {
+    batch.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  lock.unlock();
+  RunBatch(std::move(batch));
+  lock.lock();
+  if (queue_.empty()) {
+    --in_flight_;
+    lock.unlock();
+    return;
+  }
+  // The slot goes to the longest waiting unit, which takes the queue with it.
+  Unit* next = queue_.front();
+  queue_.pop_front();
+  next->next = Unit::Next::kLead;
+  lock.unlock();
+  next->wake.release();
+}
+
+void GroupCommitter::RunBatch(std::vector<Unit*> batch) {
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  // batch[0] is the leader's own unit: it needs no wake-up.
+  auto finish = [&](Unit* u, Unit::Next next) {
+    u->next = next;
+    if (u != batch.front()) u->wake.release();
+  };
+
+  std::vector<BatchItem> all;
+  all.push_back({nullptr, "BEGIN", {}});
+  if (!options_.synchronous_commit) {
+    all.push_back({nullptr, "SET LOCAL synchronous_commit TO off", {}});
+  }
+  const size_t head = all.size();
+  for (Unit* u : batch) {
+    for (BatchItem& item : u->items) all.push_back(std::move(item));
+  }
+  all.push_back({nullptr, "COMMIT", {}});
+
+  payments::Result<std::vector<Rows>> rows = std::unexpected(Error());
+  bool broken = false;
+  if (auto lease = pool_.Acquire(); !lease) {
+    rows = std::unexpected(lease.error());
+  } else {
+    rows = (*lease)->RunBatch(all);
+    broken = (*lease)->broken();
+  }
+
+  // Give every unit its items back (a fallback runs them again) and its rows.
+  size_t at = head;
+  for (Unit* u : batch) {
+    const size_t begin = at;
+    for (BatchItem& item : u->items) item = std::move(all[at++]);
+    if (rows) {
+      u->result.emplace(std::vector<Rows>(std::make_move_iterator(rows->begin() + begin),
+                                          std::make_move_iterator(rows->begin() + at)));
+    }
+  }
+  if (rows) {
+    for (Unit* u : batch) finish(u, Unit::Next::kDone);
+    return;
+  }
+
+  Error error = rows.error();
+  if (broken) {
+    error.message =
+        "database unavailable; the outcome is unknown, retry with the same Idempotency-Key";
+  }
+  // Nothing committed. A database error in a shared transaction may be any
+  // one unit's: each runs again alone, so only the one at fault fails. A
+  // lost connection or no connection at all is everybody's.
+  const bool everybodys = broken || error.sqlstate.empty() || batch.size() == 1;
+  if (!everybodys) fallbacks_.fetch_add(1, std::memory_order_relaxed);
+  for (Unit* u : batch) {
+    if (everybodys) u->result.emplace(std::unexpected(error));
+    finish(u, everybodys ? Unit::Next::kDone : Unit::Next::kAlone);
+  }
+}
+
+payments::Result<std::vector<Rows>> GroupCommitter::RunAlone(std::vector<BatchItem> items) {
+  if (options_.synchronous_commit) return RunTransactionBatch(pool_, std::move(items));
+  items.insert(items.begin(), BatchItem{nullptr, "SET LOCAL synchronous_commit TO off", {}});
+  auto rows = RunTransactionBatch(pool_, std::move(items));
+  if (rows) rows->erase(rows->begin());
+  return rows;
+}
+
+GroupCommitStats GroupCommitter::Stats() const {
+  std::lock_guard lock(mu_);
+  return GroupCommitStats{.units = units_.load(std::memory_order_relaxed),
+                          .batches = batches_.load(std::memory_order_relaxed),
+                          .fallbacks = fallbacks_.load(std::memory_order_relaxed),
+                          .waiting = static_cast<int>(queue_.size())};
+}
+
+}  // namespace payments::db

@@ -1,0 +1,86 @@
+// Group commit in the service: write transactions of concurrent requests
+// share one database transaction, one round trip and one WAL flush.
+//
+//   db::GroupCommitter writes(pool, {});
+//   auto rows = writes.Run(std::move(items));  // as RunTransactionBatch(pool, items)
+//
+// Each caller's items (a unit) are all-or-nothing and get back exactly the
+// rows they would get from RunTransactionBatch. A caller that finds fewer
+// than `max_in_flight` batches on their way leads: it takes the units queued
+// so far (up to `max_units`), sends BEGIN, their items and COMMIT in one
+// pipeline, and hands every unit its rows. Callers that arrive while batches
+// are on their way queue and go together in the next one, so batches grow
+// with the load and a lone request goes at once: no timer, no added latency.
+// When a leader is done and units are waiting, the first of them leads next.
+//
+// The units of a batch must not depend on one another (each request writes
+// its own rows). When the shared transaction fails with an error from the
+// database, nothing of it committed, and every unit runs again on its own
+// (RunTransactionBatch) so that only the one at fault fails. When the
+// connection is lost during the round trip every unit gets the
+// unknown-outcome error, as a lone transaction would.
+//
+// Why: PostgreSQL's cost per payment is dominated by what it does per round
+// trip and per transaction (a wake-up, BEGIN, commit record, WAL flush), not
+// per row; bench/README.md has the measurements.
+//
+// Thread-safe. Run blocks its caller; the Pool must outlive the committer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "core/error.h"
+#include "db/connection.h"
+#include "db/pool.h"
+
+namespace payments::db {
+
+struct GroupCommitOptions {
+  int max_units = 64;     // units per shared transaction
+  int max_in_flight = 2;  // shared transactions on their way at once
+  // Off for work whose loss in a database crash is harmless (the idempotency
+  // claim); the next synchronous commit flushes it anyway.
+  bool synchronous_commit = true;
+};
+
+struct GroupCommitStats {
+  int64_t units = 0;      // units run
+  int64_t batches = 0;    // shared transactions sent
+  int64_t fallbacks = 0;  // shared transactions that failed and ran unit by unit
+  int waiting = 0;        // units queued behind the transactions on their way now
+};
+
+class GroupCommitter {
+ public:
+  GroupCommitter(Pool& pool, GroupCommitOptions options);
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Runs items as one transaction, possibly sharing it with other callers'.
+  // Returns their rows (without BEGIN's and COMMIT's).
+  payments::Result<std::vector<Rows>> Run(std::vector<BatchItem> items);
+
+  GroupCommitStats Stats() const;
+
+ private:
+  struct Unit;
+  // Runs batches until `own` is done; then passes the lead on or frees the slot.
+  void Lead(Unit& own, std::unique_lock<std::mutex>& lock);
+  void RunBatch(std::vector<Unit*> batch);
+  payments::Result<std::vector<Rows>> RunAlone(std::vector<BatchItem> items);
+
+  Pool& pool_;
+  const GroupCommitOptions options_;
+  mutable std::mutex mu_;
+  std::deque<Unit*> queue_;
+  int in_flight_ = 0;
+  std::atomic<int64_t> units_{0};
+  std::atomic<int64_t> batches_{0};
+  std::atomic<int64_t> fallbacks_{0};
+};
+
+}  // namespace payments::db

@@ -1,0 +1,183 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/group_commit.h"
+#include "support/eventually.h"
+#include "support/test_database.h"
+
+namespace payments::db {
+namespace {
+
+using testing::Eventually;
+using testing::QueryValue;
+using testing::TestDatabase;
+
+constexpr Statement kInsert{"test.group_insert", "INSERT INTO t VALUES ($1) RETURNING k * 10"};
+// Waits while the test holds advisory lock $1: a transaction on its way that
+// the test lets go when it wants.
+constexpr Statement kGate{"test.group_gate", "SELECT pg_advisory_xact_lock($1)"};
+
+std::vector<BatchItem> Insert(int k) { return {{&kInsert, {}, Params().Add(k)}}; }
+std::vector<BatchItem> Gate(int lock) { return {{&kGate, {}, Params().Add(lock)}}; }
+
+// One slot, so that while a gated transaction is on its way every other unit
+// queues, and the test knows exactly which units share the next transaction.
+class GroupCommitTest : public ::testing::Test {
+ protected:
+  GroupCommitTest()
+      : pool_(PoolOptions{.connect = {.conninfo = db_.conninfo()}, .size = 4}),
+        committer_(pool_, {.max_units = 64, .max_in_flight = 1}),
+        admin_(db_.Connect()) {
+    EXPECT_TRUE(admin_->Exec("CREATE TABLE t (k int PRIMARY KEY)"));
+  }
+
+  // Holds lock `n` on the admin connection until Open(n).
+  void Close(int n) { ASSERT_TRUE(admin_->Exec("SELECT pg_advisory_lock($1)", Params().Add(n))); }
+  void Open(int n) { ASSERT_TRUE(admin_->Exec("SELECT pg_advisory_unlock($1)", Params().Add(n))); }
+
+  // Starts a unit on a thread of its own; its result lands in `out`.
+  void Start(std::vector<BatchItem> items, payments::Result<std::vector<Rows>>* out) {
+    threads_.emplace_back([this, items = std::move(items), out]() mutable {
+      *out = committer_.Run(std::move(items));
+    });
+  }
+  bool Waiting(int n) {
+    return Eventually([&] { return committer_.Stats().waiting == n; });
+  }
+  void Join() {
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+  std::string Keys() {
+    return QueryValue(*admin_, "SELECT coalesce(string_agg(k::text, ',' ORDER BY k), '') FROM t");
+  }
+
+  TestDatabase db_;
+  Pool pool_;
+  GroupCommitter committer_;
+  std::unique_ptr<Connection> admin_;
+  std::vector<std::thread> threads_;
+};
+
+payments::Result<std::vector<Rows>> Pending() { return std::unexpected(Error()); }
+std::vector<payments::Result<std::vector<Rows>>> Pending(int n) {
+  std::vector<payments::Result<std::vector<Rows>>> out;
+  for (int i = 0; i < n; ++i) out.push_back(Pending());
+  return out;
+}
+
+TEST_F(GroupCommitTest, ALoneUnitGoesAtOnceAndGetsItsRows) {
+  auto rows = committer_.Run(Insert(4));
+  ASSERT_TRUE(rows) << rows.error().detail;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].Int64(0, 0), 40);
+  EXPECT_EQ(committer_.Stats().batches, 1);
+  EXPECT_EQ(Keys(), "4");
+}
+
+TEST_F(GroupCommitTest, UnitsThatQueueWhileATransactionIsOnItsWayShareTheNext) {
+  Close(1);
+  auto gate = Pending();
+  Start(Gate(1), &gate);
+  ASSERT_TRUE(Eventually([&] { return committer_.Stats().batches == 1; }));
+  auto results = Pending(10);
+  for (int i = 0; i < 10; ++i) Start(Insert(i + 1), &results[i]);
+  ASSERT_TRUE(Waiting(10));
+  EXPECT_EQ(Keys(), "");
+  Open(1);
+  Join();
+  ASSERT_TRUE(gate);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(results[i]) << results[i].error().detail;
+    ASSERT_EQ(results[i]->size(), 1u);
+    EXPECT_EQ((*results[i])[0].Int64(0, 0), (i + 1) * 10);  // its own rows, not a neighbour's
+  }
+  const GroupCommitStats stats = committer_.Stats();
+  EXPECT_EQ(stats.units, 11);
+  EXPECT_EQ(stats.batches, 2);  // the gate, then all ten together
+  EXPECT_EQ(stats.fallbacks, 0);
+  EXPECT_EQ(Keys(), "1,2,3,4,5,6,7,8,9,10");
+}
+
+TEST_F(GroupCommitTest, AUnitThatFailsFailsAloneAndItsNeighboursCommit) {
+  ASSERT_TRUE(committer_.Run(Insert(2)));
+  Close(1);
+  auto gate = Pending();
+  Start(Gate(1), &gate);
+  ASSERT_TRUE(Eventually([&] { return committer_.Stats().batches == 2; }));
+  auto results = Pending(3);
+  Start(Insert(1), &results[0]);
+  ASSERT_TRUE(Waiting(1));
+  Start(Insert(2), &results[1]);  // already there: a unique violation
+  ASSERT_TRUE(Waiting(2));
+  Start(Insert(3), &results[2]);
+  ASSERT_TRUE(Waiting(3));
+  Open(1);
+  Join();
+  ASSERT_TRUE(results[0]) << results[0].error().detail;
+  ASSERT_FALSE(results[1]);
+  EXPECT_EQ(results[1].error().sqlstate, kUniqueViolation);
+  ASSERT_TRUE(results[2]) << results[2].error().detail;
+  EXPECT_EQ((*results[2])[0].Int64(0, 0), 30);
+  EXPECT_EQ(committer_.Stats().fallbacks, 1);
+  EXPECT_EQ(Keys(), "1,2,3");
+}
+
+TEST_F(GroupCommitTest, ALostConnectionFailsEveryUnitOfItsTransactionAsUnknown) {
+  Close(1);
+  Close(2);
+  auto first = Pending();
+  Start(Gate(1), &first);
+  ASSERT_TRUE(Eventually([&] { return committer_.Stats().batches == 1; }));
+  // The next transaction: a unit that waits for lock 2, and two inserts.
+  auto results = Pending(3);
+  Start(Gate(2), &results[0]);
+  ASSERT_TRUE(Waiting(1));
+  Start(Insert(1), &results[1]);
+  Start(Insert(2), &results[2]);
+  ASSERT_TRUE(Waiting(3));
+  Open(1);
+  // Its backend is the one waiting for lock 2; the database loses it.
+  const std::string waiting_for_2 =
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = 2";
+  ASSERT_TRUE(Eventually([&] { return !QueryValue(*admin_, waiting_for_2).empty(); }));
+  ASSERT_TRUE(admin_->Exec("SELECT pg_terminate_backend((" + waiting_for_2 + "))"));
+  Join();
+  ASSERT_TRUE(first);
+  for (const auto& r : results) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::kUnavailable);
+    EXPECT_NE(r.error().message.find("outcome is unknown"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(committer_.Stats().fallbacks, 0);
+  EXPECT_EQ(Keys(), "");
+  Open(2);
+}
+
+TEST_F(GroupCommitTest, ManyConcurrentCallersEachCommitExactlyTheirOwn) {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 40;
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int k = t * kEach + i + 1;
+        auto rows = committer_.Run(Insert(k));
+        if (!rows || (*rows)[0].Int64(0, 0) != k * 10) ++wrong[t];
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
+  EXPECT_EQ(QueryValue(*admin_, "SELECT count(DISTINCT k) FROM t"),
+            std::to_string(kThreads * kEach));
+  EXPECT_EQ(committer_.Stats().units, kThreads * kEach);
+  EXPECT_EQ(committer_.Stats().waiting, 0);
+}
+
+}  // namespace
+}  // namespace payments::db
