@@ -41,6 +41,11 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->envname("PAYMENTS_DB_POOL_SIZE")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  sub->add_option("--db-group-commit", config->db_group_commit,
+                  "Requests that may share one database transaction (1: each its own)")
+      ->envname("PAYMENTS_DB_GROUP_COMMIT")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   sub->add_option("--workers", config->workers, "Threads that run request handlers")
       ->envname("PAYMENTS_WORKERS")
       ->check(CLI::Range(1, 1000))

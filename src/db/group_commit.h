@@ -40,7 +40,7 @@
 namespace payments::db {
 
 struct GroupCommitOptions {
-  int max_units = 64;     // units per shared transaction
+  int max_units = 64;     // units per shared transaction; 1: each runs alone, at once
   int max_in_flight = 2;  // shared transactions on their way at once
   // Off for work whose loss in a database crash is harmless (the idempotency
   // claim); the next synchronous commit flushes it anyway.
@@ -68,7 +68,8 @@ class GroupCommitter {
 
  private:
   struct Unit;
-  // Runs batches until `own` is done; then passes the lead on or frees the slot.
+  // Runs one batch, `own` first, with a slot held; then passes the slot to
+  // the longest waiting unit or frees it. Takes `lock` held, returns it unlocked.
   void Lead(Unit& own, std::unique_lock<std::mutex>& lock);
   void RunBatch(std::vector<Unit*> batch);
   payments::Result<std::vector<Rows>> RunAlone(std::vector<BatchItem> items);

@@ -157,6 +157,22 @@ TEST_F(GroupCommitTest, ALostConnectionFailsEveryUnitOfItsTransactionAsUnknown) 
   Open(2);
 }
 
+TEST_F(GroupCommitTest, WithOneUnitPerTransactionNothingWaitsForAnother) {
+  GroupCommitter off(pool_, {.max_units = 1, .max_in_flight = 1});
+  Close(1);
+  payments::Result<std::vector<Rows>> gate = Pending();
+  std::thread gated([&] { gate = off.Run(Gate(1)); });
+  ASSERT_TRUE(Eventually([&] { return off.Stats().units == 1; }));
+  // The only slot is taken by a transaction that waits, yet this one goes.
+  auto rows = off.Run(Insert(7));
+  ASSERT_TRUE(rows) << rows.error().detail;
+  EXPECT_EQ(Keys(), "7");
+  Open(1);
+  gated.join();
+  ASSERT_TRUE(gate);
+  EXPECT_EQ(off.Stats().batches, 2);
+}
+
 TEST_F(GroupCommitTest, ManyConcurrentCallersEachCommitExactlyTheirOwn) {
   constexpr int kThreads = 8;
   constexpr int kEach = 40;

@@ -401,6 +401,7 @@ int RunServe(const ServeConfig& config) {
   service::PaymentService payments(pool, sandbox,
                                    {.idempotency_lock = config.idempotency_lock,
                                     .auth_cache_ttl = std::chrono::seconds(10),
+                                    .group_commit = config.db_group_commit,
                                     .fingerprint_key = fingerprint_key});
   payments.SetProcessorGate([&flags](std::string_view processor, std::string_view merchant_id) {
     return flags::CheckProcessorEnabled(flags, processor, merchant_id);

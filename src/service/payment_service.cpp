@@ -84,11 +84,6 @@ payments::Result<Reply> OnLockedPayment(db::Pool& pool, const Execution& exec,
   return reply;
 }
 
-db::GroupCommitOptions ClaimsOptions(db::GroupCommitOptions options) {
-  options.synchronous_commit = false;
-  return options;
-}
-
 }  // namespace
 
 PaymentService::PaymentService(db::Pool& pool, processors::Processor& processor,
@@ -96,8 +91,11 @@ PaymentService::PaymentService(db::Pool& pool, processors::Processor& processor,
     : pool_(pool),
       processor_(processor),
       options_(std::move(options)),
-      writes_(pool_, options_.group_commit),
-      claims_(pool_, ClaimsOptions(options_.group_commit)) {}
+      // Effects wait for their WAL flush, so more of them overlap than claims.
+      writes_(pool_, {.max_units = options_.group_commit, .max_in_flight = 4}),
+      claims_(
+          pool_,
+          {.max_units = options_.group_commit, .max_in_flight = 2, .synchronous_commit = false}) {}
 
 std::string PaymentService::RequestHash(std::string_view method, std::string_view path,
                                         std::string_view canonical_body) const {

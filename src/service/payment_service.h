@@ -45,8 +45,8 @@ struct RefundInput {
 struct ServiceOptions {
   std::chrono::milliseconds idempotency_lock{30'000};
   std::chrono::seconds auth_cache_ttl{10};
-  db::GroupCommitOptions group_commit{};  // how created payments share transactions
-  std::string fingerprint_key;            // HMAC key for card fingerprints and request hashes
+  int group_commit = 64;        // requests per shared transaction; 1: each its own
+  std::string fingerprint_key;  // HMAC key for card fingerprints and request hashes
 };
 
 // Outcome counters for /metrics.
