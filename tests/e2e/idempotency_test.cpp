@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <barrier>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "support/service_fixture.h"
@@ -121,6 +123,47 @@ TEST_F(IdempotencyTest, FiftyConcurrentDuplicatesMakeExactlyOnePayment) {
   EXPECT_EQ(Query("SELECT count(*) FROM payments"), "1");
   EXPECT_EQ(Query("SELECT count(*) FROM ledger_entries"), "1");
   EXPECT_EQ(GetAs("/v1/balance").Json()["available"][0]["amount"], 4200);
+}
+
+// Concurrent requests share database transactions (group commit): each must
+// still get, and have stored under its own key, exactly its own answer.
+TEST_F(IdempotencyTest, ConcurrentRequestsWithTheirOwnKeysEachGetTheirOwnPayment) {
+  constexpr int kClients = 40;
+  std::barrier start(kClients);
+  std::vector<HttpResponse> results(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      HttpClient c(service_->public_port());
+      c.Connect();
+      start.arrive_and_wait();
+      results[i] =
+          c.Post("/v1/payments", PaymentBody(1000 + i, "usd", "4242424242424242", i % 2 == 0),
+                 JsonHeaders(merchant_.key, "own-" + std::to_string(i)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> ids;
+  int64_t captured = 0;
+  for (int i = 0; i < kClients; ++i) {
+    const HttpResponse& r = results[i];
+    ASSERT_EQ(r.status, 200) << r.body << r.transport_error;
+    EXPECT_EQ(r.Header("idempotent-replayed"), "");
+    const auto payment = r.Json();
+    EXPECT_EQ(payment["amount"], 1000 + i);
+    EXPECT_EQ(payment["status"], i % 2 == 0 ? "captured" : "authorized");
+    ids.insert(payment["id"].get<std::string>());
+    if (i % 2 == 0) captured += 1000 + i;
+    // What the key stored is this request's answer, byte for byte.
+    auto again =
+        Create(1000 + i, "usd", "4242424242424242", i % 2 == 0, "own-" + std::to_string(i));
+    EXPECT_EQ(again.status, 200);
+    EXPECT_EQ(again.Header("idempotent-replayed"), "true");
+    EXPECT_EQ(again.body, r.body);
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kClients));
+  EXPECT_EQ(Query("SELECT count(*) FROM payments"), std::to_string(kClients));
+  EXPECT_EQ(GetAs("/v1/balance").Json()["available"][0]["amount"], captured);
 }
 
 TEST_F(IdempotencyTest, DeclinesAreReplayedTooAndNotRetriedAtTheProcessor) {
