@@ -8,8 +8,10 @@
 //   WaitIdle(t)      waits until every connection has closed, or t;
 //   Stop()           closes whatever is left and joins the I/O threads.
 //
-// The I/O threads never block: each request goes to the AsyncHandler, which
-// may run it elsewhere (the worker pool) and calls `done` once from any thread.
+// Each request goes to the AsyncHandler on the I/O thread that read it; the
+// handler calls `done` once, from any thread. It may run the request right
+// there, blocking that thread (the app does so only while another I/O
+// thread stays free), or elsewhere (the worker pool).
 // A timer ticks on the event loop so /livez can tell a stuck loop.
 //
 // Thread-safe: all public methods may be called from any thread.
