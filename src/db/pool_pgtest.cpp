@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -93,18 +94,25 @@ TEST(PoolTest, AWaiterGetsTheConnectionWhenItComesBack) {
   EXPECT_EQ(pool.Stats().waits, 1);
 }
 
+// Runs `sql` on a pooled connection and gives it back: it is the one the pool
+// lends next. Returns its backend's pid.
+int Use(Pool& pool, std::string_view sql) {
+  auto c = pool.Acquire();
+  EXPECT_TRUE(c);
+  if (!c) return 0;
+  auto ran = (*c)->Exec(sql);
+  EXPECT_TRUE(ran) << ran.error().detail;
+  return (*c)->backend_pid();
+}
+
 TEST(PoolTest, BrokenConnectionsAreReplaced) {
   TestDatabase db;
   Pool pool(Options(db));
-  int pid = 0;
-  {
-    auto c = pool.Acquire();
-    ASSERT_TRUE(c);
-    pid = (*c)->backend_pid();
-  }
+  const int pid = Use(pool, "SELECT 1");
   auto admin = db.Connect();
   ASSERT_TRUE(admin->Exec("SELECT pg_terminate_backend($1)", Params().Add(pid)));
-  // The first use of the dead connection fails; BEGIN is retried transparently.
+  // The dead connection is dropped, whether the pool sees it closed before
+  // lending it or BEGIN fails on it, and the transaction runs on a fresh one.
   auto result = InTransaction(pool, [](Connection& c) -> payments::Result<int64_t> {
     auto rows = c.Exec("SELECT 41 + 1");
     if (!rows) return std::unexpected(rows.error());
@@ -119,13 +127,7 @@ TEST(PoolTest, BrokenConnectionsAreReplaced) {
 TEST(PoolTest, AConnectionTheServerClosedWhileIdleIsNeverLent) {
   TestDatabase db;
   Pool pool(Options(db));
-  int pid = 0;
-  {
-    auto c = pool.Acquire();
-    ASSERT_TRUE(c);
-    ASSERT_TRUE((*c)->Exec("CREATE TABLE t (k int PRIMARY KEY)"));
-    pid = (*c)->backend_pid();
-  }
+  const int pid = Use(pool, "CREATE TABLE t (k int PRIMARY KEY)");
   auto admin = db.Connect();
   ASSERT_TRUE(admin->Exec("SELECT pg_terminate_backend($1)", Params().Add(pid)));
   ASSERT_TRUE(testing::Eventually([&] {

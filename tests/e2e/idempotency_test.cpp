@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <barrier>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "support/service_fixture.h"
 
@@ -23,6 +25,25 @@ class IdempotencyTest : public ServiceTest {
   std::string Query(const std::string& sql) {
     auto conn = db_.Connect();
     return QueryValue(*conn, sql);
+  }
+  // Sends n POST /v1/payments at the same moment, each on a connection of
+  // its own; request(i) gives the i-th body and Idempotency-Key.
+  std::vector<HttpResponse> PostAtOnce(
+      int n, const std::function<std::pair<std::string, std::string>(int)>& request) {
+    std::barrier start(n);
+    std::vector<HttpResponse> results(n);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] {
+        const auto [body, key] = request(i);
+        HttpClient c(service_->public_port());
+        c.Connect();
+        start.arrive_and_wait();
+        results[i] = c.Post("/v1/payments", body, JsonHeaders(merchant_.key, key));
+      });
+    }
+    for (auto& t : threads) t.join();
+    return results;
   }
 };
 
@@ -87,18 +108,9 @@ TEST_F(IdempotencyTest, ARetryWhileTheFirstIsRunningIs409) {
 
 TEST_F(IdempotencyTest, FiftyConcurrentDuplicatesMakeExactlyOnePayment) {
   constexpr int kClients = 50;
-  std::barrier start(kClients);
-  std::vector<HttpResponse> results(kClients);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kClients; ++i) {
-    threads.emplace_back([&, i] {
-      HttpClient c(service_->public_port());
-      c.Connect();
-      start.arrive_and_wait();
-      results[i] = c.Post("/v1/payments", PaymentBody(4200), JsonHeaders(merchant_.key, "dup-50"));
-    });
-  }
-  for (auto& t : threads) t.join();
+  const auto results = PostAtOnce(kClients, [](int) {
+    return std::pair{PaymentBody(4200), std::string("dup-50")};
+  });
   int created = 0, replayed = 0, conflicts = 0;
   std::string body;
   for (const auto& r : results) {
@@ -129,20 +141,10 @@ TEST_F(IdempotencyTest, FiftyConcurrentDuplicatesMakeExactlyOnePayment) {
 // still get, and have stored under its own key, exactly its own answer.
 TEST_F(IdempotencyTest, ConcurrentRequestsWithTheirOwnKeysEachGetTheirOwnPayment) {
   constexpr int kClients = 40;
-  std::barrier start(kClients);
-  std::vector<HttpResponse> results(kClients);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kClients; ++i) {
-    threads.emplace_back([&, i] {
-      HttpClient c(service_->public_port());
-      c.Connect();
-      start.arrive_and_wait();
-      results[i] =
-          c.Post("/v1/payments", PaymentBody(1000 + i, "usd", "4242424242424242", i % 2 == 0),
-                 JsonHeaders(merchant_.key, "own-" + std::to_string(i)));
-    });
-  }
-  for (auto& t : threads) t.join();
+  const auto results = PostAtOnce(kClients, [](int i) {
+    return std::pair{PaymentBody(1000 + i, "usd", "4242424242424242", i % 2 == 0),
+                     "own-" + std::to_string(i)};
+  });
   std::set<std::string> ids;
   int64_t captured = 0;
   for (int i = 0; i < kClients; ++i) {
