@@ -123,8 +123,12 @@ void GroupCommitter::RunBatch(std::vector<Unit*> batch) {
   }
   // Nothing committed. A database error in a shared transaction may be any
   // one unit's: each runs again alone, so only the one at fault fails. A
-  // lost connection or no connection at all is everybody's.
-  const bool everybodys = broken || error.sqlstate.empty() || batch.size() == 1;
+  // lost connection or no connection at all is everybody's, and so is a
+  // statement or lock timeout: running every unit again would pay the wait
+  // once more each and add load to a database that is already slow; the
+  // callers answer 503 and their clients retry with their keys.
+  const bool timed_out = error.sqlstate == kQueryCanceled || error.sqlstate == kLockNotAvailable;
+  const bool everybodys = broken || timed_out || error.sqlstate.empty() || batch.size() == 1;
   if (!everybodys) fallbacks_.fetch_add(1, std::memory_order_relaxed);
   if (everybodys) {
     for (Unit* u : batch) u->result.emplace(std::unexpected(error));

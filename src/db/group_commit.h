@@ -16,9 +16,11 @@
 // The units of a batch must not depend on one another (each request writes
 // its own rows). When the shared transaction fails with an error from the
 // database, nothing of it committed, and every unit runs again on its own
-// (RunTransactionBatch) so that only the one at fault fails. When the
-// connection is lost during the round trip every unit gets the
-// unknown-outcome error, as a lone transaction would.
+// (RunTransactionBatch) so that only the one at fault fails — except a
+// statement or lock timeout, which every unit gets (running them again
+// would only load a slow database more). When the connection is lost during
+// the round trip every unit gets the unknown-outcome error, as a lone
+// transaction would.
 //
 // Why: PostgreSQL's cost per payment is dominated by what it does per round
 // trip and per transaction (a wake-up, BEGIN, commit record, WAL flush), not

@@ -157,6 +157,39 @@ TEST_F(GroupCommitTest, ALostConnectionFailsEveryUnitOfItsTransactionAsUnknown) 
   Open(2);
 }
 
+TEST(GroupCommitTimeoutTest, ATimeoutFailsEveryUnitOfItsTransactionWithoutRunningThemAgain) {
+  TestDatabase db;
+  Pool pool(PoolOptions{
+      .connect = {.conninfo = db.conninfo(), .statement_timeout = std::chrono::milliseconds(2000)},
+      .size = 4});
+  GroupCommitter committer(pool, {.max_units = 64, .max_in_flight = 1});
+  auto admin = db.Connect();
+  ASSERT_TRUE(admin->Exec("CREATE TABLE t (k int PRIMARY KEY)"));
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(1), pg_advisory_lock(2)"));
+  std::vector<std::thread> threads;
+  auto first = Pending();
+  threads.emplace_back([&] { first = committer.Run(Gate(1)); });
+  ASSERT_TRUE(Eventually([&] { return committer.Stats().batches == 1; }));
+  // The next transaction: a unit that waits for lock 2 past the statement
+  // timeout, and two inserts.
+  auto results = Pending(3);
+  threads.emplace_back([&] { results[0] = committer.Run(Gate(2)); });
+  ASSERT_TRUE(Eventually([&] { return committer.Stats().waiting == 1; }));
+  threads.emplace_back([&] { results[1] = committer.Run(Insert(1)); });
+  threads.emplace_back([&] { results[2] = committer.Run(Insert(2)); });
+  ASSERT_TRUE(Eventually([&] { return committer.Stats().waiting == 3; }));
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_unlock(1)"));
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().sqlstate, kQueryCanceled);
+    EXPECT_EQ(r.error().kind, ErrorKind::kUnavailable);
+  }
+  EXPECT_EQ(committer.Stats().fallbacks, 0);
+  EXPECT_EQ(committer.Stats().batches, 2);
+  EXPECT_EQ(QueryValue(*admin, "SELECT count(*) FROM t"), "0");
+}
+
 TEST_F(GroupCommitTest, WithOneUnitPerTransactionNothingWaitsForAnother) {
   GroupCommitter off(pool_, {.max_units = 1, .max_in_flight = 1});
   Close(1);
