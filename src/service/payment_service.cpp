@@ -91,8 +91,7 @@ PaymentService::PaymentService(db::Pool& pool, processors::Processor& processor,
     : pool_(pool),
       processor_(processor),
       options_(std::move(options)),
-      // Effects wait for their WAL flush, so more of them overlap than claims.
-      writes_(pool_, {.max_units = options_.group_commit, .max_in_flight = 4}),
+      writes_(pool_, {.max_units = options_.group_commit, .max_in_flight = 2}),
       claims_(
           pool_,
           {.max_units = options_.group_commit, .max_in_flight = 2, .synchronous_commit = false}) {}
