@@ -28,11 +28,7 @@ payments::Result<OpenBatch> BeginBatch(Pool& pool, std::vector<BatchItem> items)
 payments::Result<std::vector<Rows>> CommitBatch(Connection& conn, std::vector<BatchItem> items) {
   items.push_back(Plain("COMMIT"));
   auto rows = conn.RunBatch(items);
-  if (!rows && conn.broken()) {
-    Error e = rows.error();
-    e.message = "database unavailable; the outcome is unknown, retry with the same Idempotency-Key";
-    return std::unexpected(std::move(e));
-  }
+  if (!rows && conn.broken()) return std::unexpected(OutcomeUnknown(rows.error()));
   if (rows) rows->pop_back();
   return rows;
 }

@@ -27,6 +27,19 @@ std::string TrimMessage(const char* message) {
 
 }  // namespace
 
+Error OutcomeUnknown(Error lost) {
+  lost.kind = ErrorKind::kUnavailable;
+  lost.code = "service_unavailable";
+  lost.message =
+      "database unavailable; the outcome is unknown, retry with the same Idempotency-Key";
+  lost.sqlstate = std::string(kConnectionFailure);
+  return lost;
+}
+
+bool IsOutcomeUnknown(const Error& error) {
+  return error.kind == ErrorKind::kUnavailable && error.sqlstate == kConnectionFailure;
+}
+
 payments::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& options) {
   std::string pg_options;
   auto add_setting = [&](const char* name, std::chrono::milliseconds value) {

@@ -58,11 +58,19 @@ inline constexpr std::string_view kUniqueViolation = "23505";
 inline constexpr std::string_view kCheckViolation = "23514";
 inline constexpr std::string_view kForeignKeyViolation = "23503";
 inline constexpr std::string_view kLockNotAvailable = "55P03";
+inline constexpr std::string_view kConnectionFailure = "08006";
 inline constexpr std::string_view kQueryCanceled = "57014";
 inline constexpr std::string_view kSerializationFailure = "40001";
 inline constexpr std::string_view kDeadlockDetected = "40P01";
 inline constexpr std::string_view kObjectInUse = "55006";
 inline constexpr std::string_view kUndefinedTable = "42P01";
+
+// A transaction whose connection was lost after it was sent may or may not
+// have committed. This error tells the client so (503, "retry with the same
+// Idempotency-Key") and carries SQLSTATE 08006 (connection_failure) so that
+// callers can tell it from a timeout or a busy pool (IsOutcomeUnknown).
+Error OutcomeUnknown(Error lost);
+bool IsOutcomeUnknown(const Error& error);
 
 class Connection {
  public:

@@ -116,22 +116,19 @@ void GroupCommitter::RunBatch(std::vector<Unit*> batch) {
     return;
   }
 
-  Error error = rows.error();
-  if (broken) {
-    error.message =
-        "database unavailable; the outcome is unknown, retry with the same Idempotency-Key";
-  }
-  // Nothing committed. A database error in a shared transaction may be any
-  // one unit's: each runs again alone, so only the one at fault fails. A
-  // lost connection or no connection at all is everybody's, and so is a
-  // statement or lock timeout: running every unit again would pay the wait
-  // once more each and add load to a database that is already slow; the
-  // callers answer 503 and their clients retry with their keys.
+  const Error error = broken ? OutcomeUnknown(rows.error()) : rows.error();
+  // A lost connection, or none at all, is everybody's (a lost one may have
+  // committed: the unknown-outcome 503). A database error means nothing
+  // committed, and it may be any one unit's: each runs again alone, so only
+  // the one at fault fails — except a statement or lock timeout, also
+  // everybody's: running every unit again would pay the wait once more each
+  // on a database that is already slow; clients retry with their keys.
   const bool timed_out = error.sqlstate == kQueryCanceled || error.sqlstate == kLockNotAvailable;
   const bool everybodys = broken || timed_out || error.sqlstate.empty() || batch.size() == 1;
-  if (!everybodys) fallbacks_.fetch_add(1, std::memory_order_relaxed);
   if (everybodys) {
     for (Unit* u : batch) u->result.emplace(std::unexpected(error));
+  } else {
+    fallbacks_.fetch_add(1, std::memory_order_relaxed);
   }
   finish(everybodys ? Unit::Next::kDone : Unit::Next::kAlone);
 }

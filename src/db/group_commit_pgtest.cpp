@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,12 +24,21 @@ constexpr Statement kGate{"test.group_gate", "SELECT pg_advisory_xact_lock($1)"}
 std::vector<BatchItem> Insert(int k) { return {{&kInsert, {}, Params().Add(k)}}; }
 std::vector<BatchItem> Gate(int lock) { return {{&kGate, {}, Params().Add(lock)}}; }
 
+payments::Result<std::vector<Rows>> Pending() { return std::unexpected(Error()); }
+std::vector<payments::Result<std::vector<Rows>>> Pending(int n) {
+  std::vector<payments::Result<std::vector<Rows>>> out;
+  for (int i = 0; i < n; ++i) out.push_back(Pending());
+  return out;
+}
+
 // One slot, so that while a gated transaction is on its way every other unit
 // queues, and the test knows exactly which units share the next transaction.
 class GroupCommitTest : public ::testing::Test {
  protected:
-  GroupCommitTest()
-      : pool_(PoolOptions{.connect = {.conninfo = db_.conninfo()}, .size = 4}),
+  explicit GroupCommitTest(std::chrono::milliseconds statement_timeout = {})
+      : pool_(PoolOptions{
+            .connect = {.conninfo = db_.conninfo(), .statement_timeout = statement_timeout},
+            .size = 4}),
         committer_(pool_, {.max_units = 64, .max_in_flight = 1}),
         admin_(db_.Connect()) {
     EXPECT_TRUE(admin_->Exec("CREATE TABLE t (k int PRIMARY KEY)"));
@@ -51,6 +61,23 @@ class GroupCommitTest : public ::testing::Test {
     for (auto& t : threads_) t.join();
     threads_.clear();
   }
+  // Sends a transaction that waits for lock 1, queues behind it a unit that
+  // waits for lock 2 and inserts of `keys`, then lets the first go: the
+  // queued units share the next transaction, which waits for lock 2.
+  // first_ is the first transaction's result; results_ the lock-2 unit's,
+  // then the inserts', in order (filled by Join()).
+  void ShareATransactionWaitingForLock2(const std::vector<int>& keys) {
+    Close(1);
+    Close(2);
+    Start(Gate(1), &first_);
+    ASSERT_TRUE(Eventually([&] { return committer_.Stats().batches == 1; }));
+    results_ = Pending(static_cast<int>(keys.size()) + 1);
+    Start(Gate(2), &results_[0]);
+    ASSERT_TRUE(Waiting(1));
+    for (size_t i = 0; i < keys.size(); ++i) Start(Insert(keys[i]), &results_[i + 1]);
+    ASSERT_TRUE(Waiting(static_cast<int>(keys.size()) + 1));
+    Open(1);
+  }
   std::string Keys() {
     return QueryValue(*admin_, "SELECT coalesce(string_agg(k::text, ',' ORDER BY k), '') FROM t");
   }
@@ -60,14 +87,9 @@ class GroupCommitTest : public ::testing::Test {
   GroupCommitter committer_;
   std::unique_ptr<Connection> admin_;
   std::vector<std::thread> threads_;
+  payments::Result<std::vector<Rows>> first_ = Pending();
+  std::vector<payments::Result<std::vector<Rows>>> results_;
 };
-
-payments::Result<std::vector<Rows>> Pending() { return std::unexpected(Error()); }
-std::vector<payments::Result<std::vector<Rows>>> Pending(int n) {
-  std::vector<payments::Result<std::vector<Rows>>> out;
-  for (int i = 0; i < n; ++i) out.push_back(Pending());
-  return out;
-}
 
 TEST_F(GroupCommitTest, ALoneUnitGoesAtOnceAndGetsItsRows) {
   auto rows = committer_.Run(Insert(4));
@@ -127,67 +149,41 @@ TEST_F(GroupCommitTest, AUnitThatFailsFailsAloneAndItsNeighboursCommit) {
 }
 
 TEST_F(GroupCommitTest, ALostConnectionFailsEveryUnitOfItsTransactionAsUnknown) {
-  Close(1);
-  Close(2);
-  auto first = Pending();
-  Start(Gate(1), &first);
-  ASSERT_TRUE(Eventually([&] { return committer_.Stats().batches == 1; }));
-  // The next transaction: a unit that waits for lock 2, and two inserts.
-  auto results = Pending(3);
-  Start(Gate(2), &results[0]);
-  ASSERT_TRUE(Waiting(1));
-  Start(Insert(1), &results[1]);
-  Start(Insert(2), &results[2]);
-  ASSERT_TRUE(Waiting(3));
-  Open(1);
+  ASSERT_NO_FATAL_FAILURE(ShareATransactionWaitingForLock2({1, 2}));
   // Its backend is the one waiting for lock 2; the database loses it.
   const std::string waiting_for_2 =
       "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = 2";
   ASSERT_TRUE(Eventually([&] { return !QueryValue(*admin_, waiting_for_2).empty(); }));
   ASSERT_TRUE(admin_->Exec("SELECT pg_terminate_backend((" + waiting_for_2 + "))"));
   Join();
-  ASSERT_TRUE(first);
-  for (const auto& r : results) {
+  ASSERT_TRUE(first_);
+  for (const auto& r : results_) {
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().kind, ErrorKind::kUnavailable);
+    EXPECT_TRUE(IsOutcomeUnknown(r.error())) << r.error().sqlstate;
     EXPECT_NE(r.error().message.find("outcome is unknown"), std::string::npos) << r.error().message;
   }
   EXPECT_EQ(committer_.Stats().fallbacks, 0);
   EXPECT_EQ(Keys(), "");
-  Open(2);
 }
 
-TEST(GroupCommitTimeoutTest, ATimeoutFailsEveryUnitOfItsTransactionWithoutRunningThemAgain) {
-  TestDatabase db;
-  Pool pool(PoolOptions{
-      .connect = {.conninfo = db.conninfo(), .statement_timeout = std::chrono::milliseconds(2000)},
-      .size = 4});
-  GroupCommitter committer(pool, {.max_units = 64, .max_in_flight = 1});
-  auto admin = db.Connect();
-  ASSERT_TRUE(admin->Exec("CREATE TABLE t (k int PRIMARY KEY)"));
-  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(1), pg_advisory_lock(2)"));
-  std::vector<std::thread> threads;
-  auto first = Pending();
-  threads.emplace_back([&] { first = committer.Run(Gate(1)); });
-  ASSERT_TRUE(Eventually([&] { return committer.Stats().batches == 1; }));
-  // The next transaction: a unit that waits for lock 2 past the statement
-  // timeout, and two inserts.
-  auto results = Pending(3);
-  threads.emplace_back([&] { results[0] = committer.Run(Gate(2)); });
-  ASSERT_TRUE(Eventually([&] { return committer.Stats().waiting == 1; }));
-  threads.emplace_back([&] { results[1] = committer.Run(Insert(1)); });
-  threads.emplace_back([&] { results[2] = committer.Run(Insert(2)); });
-  ASSERT_TRUE(Eventually([&] { return committer.Stats().waiting == 3; }));
-  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_unlock(1)"));
-  for (auto& t : threads) t.join();
-  for (const auto& r : results) {
+class GroupCommitTimeoutTest : public GroupCommitTest {
+ protected:
+  GroupCommitTimeoutTest() : GroupCommitTest(std::chrono::milliseconds(2000)) {}
+};
+
+TEST_F(GroupCommitTimeoutTest, ATimeoutFailsEveryUnitOfItsTransactionWithoutRunningThemAgain) {
+  // The lock-2 unit waits past the statement timeout.
+  ASSERT_NO_FATAL_FAILURE(ShareATransactionWaitingForLock2({1, 2}));
+  Join();
+  for (const auto& r : results_) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().sqlstate, kQueryCanceled);
     EXPECT_EQ(r.error().kind, ErrorKind::kUnavailable);
+    EXPECT_FALSE(IsOutcomeUnknown(r.error()));  // a claim is not tried again on it
   }
-  EXPECT_EQ(committer.Stats().fallbacks, 0);
-  EXPECT_EQ(committer.Stats().batches, 2);
-  EXPECT_EQ(QueryValue(*admin, "SELECT count(*) FROM t"), "0");
+  EXPECT_EQ(committer_.Stats().fallbacks, 0);
+  EXPECT_EQ(committer_.Stats().batches, 2);
+  EXPECT_EQ(Keys(), "");
 }
 
 TEST_F(GroupCommitTest, WithOneUnitPerTransactionNothingWaitsForAnother) {

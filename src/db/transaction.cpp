@@ -23,10 +23,8 @@ payments::Status CommitTransaction(Connection& conn) {
   PGresult* raw = PQexec(conn.raw(), "COMMIT");
   Rows rows(raw);
   if (raw == nullptr || PQresultStatus(raw) != PGRES_COMMAND_OK) {
-    Error e = Error::Unavailable(
-        "database unavailable; the outcome is unknown, retry with the "
-        "same Idempotency-Key",
-        std::string("commit: ") + PQerrorMessage(conn.raw()));
+    Error e = OutcomeUnknown(Error::Unavailable(
+        "database unavailable", std::string("commit: ") + PQerrorMessage(conn.raw())));
     if (raw != nullptr && !conn.broken()) {
       const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
       e = Error::Internal("internal error", std::string("commit: ") + PQresultErrorMessage(raw));

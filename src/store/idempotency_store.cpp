@@ -63,7 +63,9 @@ payments::Result<ClaimResult> ClaimIdempotencyKey(db::GroupCommitter& claims, db
     return claims.Run({{&kClaim, {}, std::move(params)}});
   };
   auto claimed = claim();
-  if (!claimed && claimed.error().kind == ErrorKind::kUnavailable) claimed = claim();
+  // Only a claim whose answer was lost is tried again: with the same token it
+  // finds itself. A timeout or a busy pool would only wait twice.
+  if (!claimed && db::IsOutcomeUnknown(claimed.error())) claimed = claim();
   if (!claimed) return std::unexpected(claimed.error());
   const db::Rows& ours = claimed->front();
   if (!ours.empty() && ours.Text(0, 0) == token) return ClaimResult{};
