@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   g++ cmake make pkg-config git
-  libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libboost-dev libboost-context-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev libpq-dev librdkafka-dev
   # the embedded default and the test harness run a private PostgreSQL
   postgresql-15

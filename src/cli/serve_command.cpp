@@ -46,7 +46,12 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->envname("PAYMENTS_DB_GROUP_COMMIT")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  sub->add_option("--workers", config->workers, "Threads that run request handlers")
+  sub->add_option("--handlers", config->handlers,
+                  "Where request handlers run: fibers on the event loops, or threads of a pool")
+      ->envname("PAYMENTS_HANDLERS")
+      ->check(CLI::IsMember({"fibers", "threads"}))
+      ->capture_default_str();
+  sub->add_option("--workers", config->workers, "With --handlers threads: threads that run them")
       ->envname("PAYMENTS_WORKERS")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();

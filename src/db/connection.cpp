@@ -7,6 +7,8 @@
 #include <regex>
 #include <vector>
 
+#include "fibers/fiber.h"
+
 namespace payments::db {
 namespace {
 
@@ -23,6 +25,35 @@ std::string TrimMessage(const char* message) {
   std::string m = message ? message : "";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
   return m;
+}
+
+// Waits until PQgetResult can return without blocking: on a fiber the fiber
+// parks and its loop runs other requests meanwhile (fibers/fiber.h); on a
+// thread it polls. A read that fails leaves the error for PQgetResult.
+void AwaitResult(PGconn* c) {
+  while (PQisBusy(c) == 1) {
+    (void)fibers::WaitSocket(PQsocket(c), /*for_write=*/false, std::nullopt);
+    if (PQconsumeInput(c) == 0) return;
+  }
+}
+
+// What PQexec returns after a PQsend*: the last result, the error that
+// stopped a script.
+PGresult* LastResult(PGconn* c) {
+  PGresult* last = nullptr;
+  while (true) {
+    AwaitResult(c);
+    PGresult* r = PQgetResult(c);
+    if (r == nullptr) break;
+    PQclear(last);
+    last = r;
+    const ExecStatusType s = PQresultStatus(r);
+    if (s == PGRES_COPY_IN || s == PGRES_COPY_OUT || s == PGRES_COPY_BOTH ||
+        PQstatus(c) == CONNECTION_BAD) {
+      break;
+    }
+  }
+  return last;
 }
 
 }  // namespace
@@ -67,9 +98,23 @@ payments::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOpti
   keys.push_back(nullptr);
   values.push_back(nullptr);
 
-  PGconn* raw = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  // Connected step by step (PQconnectPoll) so that a fiber parks instead of
+  // blocking its loop while the server answers; libpq's connect_timeout only
+  // applies to its blocking connect, so the deadline is kept here.
+  PGconn* raw = PQconnectStartParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (raw == nullptr)
     return std::unexpected(Error::Unavailable("database unavailable", "out of memory"));
+  const auto deadline = fibers::Clock::now() + options.connect_timeout;
+  PostgresPollingStatusType polling = PGRES_POLLING_WRITING;
+  while (PQstatus(raw) != CONNECTION_BAD && polling != PGRES_POLLING_OK &&
+         polling != PGRES_POLLING_FAILED) {
+    if (!fibers::WaitSocket(PQsocket(raw), polling == PGRES_POLLING_WRITING, deadline)) {
+      PQfinish(raw);
+      return std::unexpected(
+          Error::Unavailable("database unavailable", "connection timeout expired"));
+    }
+    polling = PQconnectPoll(raw);
+  }
   // Server notices ("relation already exists, skipping") are not errors and
   // must not reach stderr; errors come back as results.
   PQsetNoticeProcessor(
@@ -132,23 +177,29 @@ payments::Result<Rows> Connection::Exec(std::string_view sql, const Params& para
   const std::string text(sql);
   const std::vector<const char*> values = params.Pointers();
   const std::vector<int> lengths = params.Lengths();
-  PGresult* r = PQexecParams(conn_.get(), text.c_str(), params.size(), nullptr, values.data(),
-                             lengths.data(), nullptr, 0);
-  return Check(r, "query");
+  const int sent = PQsendQueryParams(conn_.get(), text.c_str(), params.size(), nullptr,
+                                     values.data(), lengths.data(), nullptr, 0);
+  return Check(sent == 1 ? LastResult(conn_.get()) : nullptr, "query");
 }
 
 payments::Result<Rows> Connection::ExecScript(std::string_view sql) {
   const std::string text(sql);
-  // PQexec returns only the last result; earlier errors stop the script and
-  // are what it returns.
-  return Check(PQexec(conn_.get(), text.c_str()), "script");
+  // Only the last result comes back; an error stops the script and is it.
+  return Check(ExecRawResult(sql), "script");
+}
+
+PGresult* Connection::ExecRawResult(std::string_view sql) {
+  const std::string text(sql);
+  if (PQsendQuery(conn_.get(), text.c_str()) != 1) return nullptr;
+  return LastResult(conn_.get());
 }
 
 payments::Status Connection::Prepare(const Statement& statement) {
   const std::string name(statement.name);
   if (prepared_.contains(name)) return {};
   const std::string sql(statement.sql);
-  auto prepared = Check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr), name);
+  const int sent = PQsendPrepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr);
+  auto prepared = Check(sent == 1 ? LastResult(conn_.get()) : nullptr, name);
   if (!prepared) return std::unexpected(prepared.error());
   prepared_.insert(name);
   return {};
@@ -159,9 +210,9 @@ payments::Result<Rows> Connection::Run(const Statement& statement, const Params&
   const std::string name(statement.name);
   const std::vector<const char*> values = params.Pointers();
   const std::vector<int> lengths = params.Lengths();
-  PGresult* r = PQexecPrepared(conn_.get(), name.c_str(), params.size(), values.data(),
-                               lengths.data(), nullptr, 0);
-  return Check(r, name);
+  const int sent = PQsendQueryPrepared(conn_.get(), name.c_str(), params.size(), values.data(),
+                                       lengths.data(), nullptr, 0);
+  return Check(sent == 1 ? LastResult(conn_.get()) : nullptr, name);
 }
 
 payments::Result<std::vector<Rows>> Connection::RunBatch(const std::vector<BatchItem>& items) {
@@ -202,6 +253,7 @@ payments::Result<std::vector<Rows>> Connection::RunBatch(const std::vector<Batch
   std::vector<Rows> out;
   std::optional<Error> first_error;
   for (const BatchItem& item : items) {
+    AwaitResult(c);
     PGresult* r = PQgetResult(c);
     if (r == nullptr) {
       failed_ = true;
@@ -214,9 +266,15 @@ payments::Result<std::vector<Rows>> Connection::RunBatch(const std::vector<Batch
     if (!checked && !first_error) first_error = checked.error();
     out.push_back(checked ? std::move(*checked) : Rows());
     // Each query's results end with a null.
-    while (PGresult* extra = PQgetResult(c)) PQclear(extra);
+    while (true) {
+      AwaitResult(c);
+      PGresult* extra = PQgetResult(c);
+      if (extra == nullptr) break;
+      PQclear(extra);
+    }
   }
   // The sync point.
+  AwaitResult(c);
   PGresult* sync = PQgetResult(c);
   const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
   PQclear(sync);
@@ -228,7 +286,7 @@ payments::Result<std::vector<Rows>> Connection::RunBatch(const std::vector<Batch
   }
   if (first_error) {
     // An error inside BEGIN … COMMIT leaves the transaction aborted at the sync.
-    if (!failed_ && in_transaction()) PQclear(PQexec(c, "ROLLBACK"));
+    if (!failed_ && in_transaction()) PQclear(ExecRawResult("ROLLBACK"));
     return std::unexpected(*first_error);
   }
   return out;

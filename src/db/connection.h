@@ -1,6 +1,7 @@
 // One libpq connection with RAII, prepared statements by name and errors as
-// values. A connection is used by one thread at a time (libpq's rule); the
-// Pool hands them out.
+// values. A connection is used by one thread or fiber at a time (libpq's
+// rule); the Pool hands them out. Every wait for the server goes through
+// fibers::WaitSocket, so on a fiber it parks the fiber, not its thread.
 //
 //   auto conn = Connection::Open({.conninfo = url});
 //   if (!conn) return std::unexpected(conn.error());
@@ -92,6 +93,11 @@ class Connection {
   // to make them one transaction, which then rolls back on any error (the
   // batch sends the ROLLBACK).
   payments::Result<std::vector<Rows>> RunBatch(const std::vector<BatchItem>& items);
+
+  // Runs a command (simple protocol) and returns its last raw result, or
+  // null when it could not be sent; the caller owns it. For callers that
+  // need more than Rows, such as the command tag of COMMIT.
+  PGresult* ExecRawResult(std::string_view sql);
 
   // True when the connection cannot be used any more (lost, or a fatal error).
   bool broken() const;

@@ -26,7 +26,8 @@
 // trip and per transaction (a wake-up, BEGIN, commit record, WAL flush), not
 // per row; bench/README.md has the measurements.
 //
-// Thread-safe. Run blocks its caller; the Pool must outlive the committer.
+// Thread-safe. Run blocks its caller (a fiber parks: fibers/fiber.h); the
+// Pool must outlive the committer.
 #pragma once
 
 #include <atomic>

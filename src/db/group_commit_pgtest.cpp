@@ -7,6 +7,7 @@
 
 #include "db/group_commit.h"
 #include "support/eventually.h"
+#include "support/loop_thread.h"
 #include "support/test_database.h"
 
 namespace payments::db {
@@ -122,6 +123,34 @@ TEST_F(GroupCommitTest, UnitsThatQueueWhileATransactionIsOnItsWayShareTheNext) {
   EXPECT_EQ(stats.batches, 2);  // the gate, then all ten together
   EXPECT_EQ(stats.fallbacks, 0);
   EXPECT_EQ(Keys(), "1,2,3,4,5,6,7,8,9,10");
+}
+
+// Requests on fibers of one event-loop thread, as the service runs them: a
+// unit parks while it waits for the database or for its turn, so the loop's
+// other fibers reach the committer meanwhile and share the next transaction.
+TEST_F(GroupCommitTest, UnitsOnFibersOfOneThreadParkWhileTheyWaitAndShareATransaction) {
+  Close(1);
+  auto gate = Pending();
+  auto results = Pending(5);
+  {
+    testing::LoopThread loop;
+    loop.Start([&] { gate = committer_.Run(Gate(1)); });
+    EXPECT_TRUE(Eventually([&] { return committer_.Stats().batches == 1; }));
+    for (int i = 0; i < 5; ++i) {
+      loop.Start([&, i] { results[i] = committer_.Run(Insert(i + 1)); });
+    }
+    // One thread runs all six fibers: they can all be in the committer only
+    // because the leader's fiber parked while its transaction waits.
+    EXPECT_TRUE(Waiting(5));
+    Open(1);
+  }
+  ASSERT_TRUE(gate) << gate.error().detail;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(results[i]) << results[i].error().detail;
+    EXPECT_EQ((*results[i])[0].Int64(0, 0), (i + 1) * 10);
+  }
+  EXPECT_EQ(committer_.Stats().batches, 2);  // the gate, then all five together
+  EXPECT_EQ(Keys(), "1,2,3,4,5");
 }
 
 TEST_F(GroupCommitTest, AUnitThatFailsFailsAloneAndItsNeighboursCommit) {

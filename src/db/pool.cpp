@@ -58,7 +58,7 @@ payments::Result<std::unique_ptr<Connection>> Pool::OpenLocked(std::unique_lock<
   if (!conn) {
     --open_;
     NoteFailureLocked();
-    available_.notify_one();
+    available_.NotifyOne();
     return std::unexpected(conn.error());
   }
   counters_.opened++;
@@ -104,8 +104,7 @@ payments::Result<PooledConnection> Pool::Acquire() {
       counters_.waits++;
       waited = true;
     }
-    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= options_.size) {
+    if (!available_.WaitUntil(lock, deadline) && idle_.empty() && open_ >= options_.size) {
       counters_.timeouts++;
       return std::unexpected(Error::Unavailable("database busy", "connection pool exhausted"));
     }
@@ -145,14 +144,13 @@ void Pool::Return(std::unique_ptr<Connection> conn) {
     } else {
       --open_;
     }
+    available_.NotifyAll();
     lock.unlock();
     conn.reset();  // PQfinish outside the lock
-    available_.notify_all();
     return;
   }
   idle_.push_back(std::move(conn));
-  lock.unlock();
-  available_.notify_one();
+  available_.NotifyOne();
 }
 
 void Pool::Close() {
@@ -162,8 +160,8 @@ void Pool::Close() {
     closed_ = true;
     idle.swap(idle_);
     open_ -= static_cast<int>(idle.size());
+    available_.NotifyAll();
   }
-  available_.notify_all();
 }
 
 PoolStats Pool::Stats() const {

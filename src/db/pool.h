@@ -16,11 +16,12 @@
 // ago, and callers may send a whole transaction at once. Probe() is how a health
 // checker tries to reconnect while requests are failing fast.
 //
-// Thread-safe. PooledConnection is the RAII lease; it must not outlive the Pool.
+// Thread-safe, and a fiber that waits (for a connection, for the server)
+// parks instead of blocking its thread. PooledConnection is the RAII lease; it
+// must not outlive the Pool.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -28,6 +29,7 @@
 #include <random>
 
 #include "db/connection.h"
+#include "fibers/fiber.h"
 
 namespace payments::db {
 
@@ -104,7 +106,7 @@ class Pool {
 
   const PoolOptions options_;
   mutable std::mutex mu_;
-  std::condition_variable available_;
+  fibers::CondVar available_;  // a fiber waiting for a connection parks
   std::deque<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
   int busy_ = 0;

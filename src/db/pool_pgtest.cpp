@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "db/pool.h"
 #include "db/transaction.h"
 #include "support/eventually.h"
+#include "support/loop_thread.h"
 #include "support/test_database.h"
 
 namespace payments::db {
@@ -103,6 +105,44 @@ int Use(Pool& pool, std::string_view sql) {
   auto ran = (*c)->Exec(sql);
   EXPECT_TRUE(ran) << ran.error().detail;
   return (*c)->backend_pid();
+}
+
+// Handlers run on fibers of an event-loop thread (fibers/fiber.h): a fiber
+// that waits for the server, or for a connection of an exhausted pool, parks
+// and the thread runs its other fibers meanwhile.
+TEST(PoolTest, FibersWaitingForTheDatabaseOrAConnectionLeaveTheirThreadToOthers) {
+  TestDatabase db;
+  PoolOptions options = Options(db, 1);
+  options.acquire_timeout = std::chrono::seconds(60);
+  Pool pool(options);
+  auto admin = db.Connect();
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(7)"));
+  std::atomic<int> a_pid{0}, b_pid{0};
+  std::atomic<bool> c_ran{false};
+  {
+    testing::LoopThread loop;
+    loop.Start([&] {  // holds the only connection, waiting for lock 7
+      auto c = pool.Acquire();
+      ASSERT_TRUE(c) << c.error().detail;
+      EXPECT_TRUE((*c)->Exec("SELECT pg_advisory_lock(7)"));
+      a_pid = (*c)->backend_pid();
+    });
+    EXPECT_TRUE(testing::Eventually([&] { return pool.Stats().busy == 1; }));
+    loop.Start([&] {  // waits for that connection
+      auto c = pool.Acquire();
+      ASSERT_TRUE(c) << c.error().detail;
+      EXPECT_TRUE((*c)->Exec("SELECT 1"));
+      b_pid = (*c)->backend_pid();
+    });
+    loop.Start([&] { c_ran = true; });
+    EXPECT_TRUE(testing::Eventually([&] { return c_ran && pool.Stats().waits == 1; }));
+    EXPECT_EQ(a_pid, 0);
+    EXPECT_EQ(b_pid, 0);
+    EXPECT_TRUE(admin->Exec("SELECT pg_advisory_unlock(7)"));
+  }
+  EXPECT_NE(a_pid, 0);
+  EXPECT_EQ(b_pid, a_pid);
+  EXPECT_EQ(pool.Stats().timeouts, 0);
 }
 
 TEST(PoolTest, BrokenConnectionsAreReplaced) {

@@ -20,7 +20,7 @@ payments::Result<PooledConnection> BeginTransaction(Pool& pool) {
 }
 
 payments::Status CommitTransaction(Connection& conn) {
-  PGresult* raw = PQexec(conn.raw(), "COMMIT");
+  PGresult* raw = conn.ExecRawResult("COMMIT");
   Rows rows(raw);
   if (raw == nullptr || PQresultStatus(raw) != PGRES_COMMAND_OK) {
     Error e = OutcomeUnknown(Error::Unavailable(

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -27,17 +28,28 @@ using Clock = std::chrono::steady_clock;
 
 class Session;
 
+thread_local asio::io_context* t_current_loop = nullptr;
+
 class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
  public:
-  Impl(asio::io_context& ioc, ServerOptions options, AsyncHandler handler,
-       ResponseObserver observer)
+  // One loop per I/O thread, each run by its thread alone: a connection, its
+  // requests and their fibers stay on one thread (fibers/fiber.h).
+  struct Loop {
+    explicit Loop(asio::io_context& c) : ioc(c), ticker(c) {
+      last_tick_ns = Clock::now().time_since_epoch().count();
+    }
+    asio::io_context& ioc;
+    asio::steady_timer ticker;
+    std::atomic<int64_t> last_tick_ns{0};
+  };
+
+  Impl(const std::vector<std::unique_ptr<asio::io_context>>& loops, ServerOptions options,
+       AsyncHandler handler, ResponseObserver observer)
       : options_(std::move(options)),
         handler_(std::move(handler)),
         observer_(std::move(observer)),
-        ioc_(ioc),
-        acceptor_(asio::make_strand(ioc_)),
-        ticker_(ioc_) {
-    last_tick_ns_ = Clock::now().time_since_epoch().count();
+        acceptor_(asio::make_strand(*loops.front())) {
+    for (const auto& ioc : loops) loops_.push_back(std::make_unique<Loop>(*ioc));
   }
 
   payments::Result<uint16_t> Listen(const std::string& address, uint16_t port) {
@@ -61,14 +73,19 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 
   void Start() {
     Accept();
-    Tick();
-    for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-      threads_.emplace_back([self = shared_from_this()] { self->ioc_.run(); });
+    for (auto& loop : loops_) {
+      Tick(*loop);
+      threads_.emplace_back([self = shared_from_this(), ioc = &loop->ioc] {
+        t_current_loop = ioc;
+        ioc->run();
+      });
     }
   }
 
+  // Connections go to the loops in turn.
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_),
+    asio::io_context& next = loops_[next_loop_++ % loops_.size()]->ioc;
+    acceptor_.async_accept(asio::make_strand(next),
                            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
                              self->OnAccept(ec, std::move(socket));
                            });
@@ -76,12 +93,19 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 
   void OnAccept(beast::error_code ec, tcp::socket socket);
 
-  void Tick() {
-    last_tick_ns_ = Clock::now().time_since_epoch().count();
-    ticker_.expires_after(std::chrono::milliseconds(100));
-    ticker_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->Tick();
+  void Tick(Loop& loop) {
+    loop.last_tick_ns = Clock::now().time_since_epoch().count();
+    loop.ticker.expires_after(std::chrono::milliseconds(100));
+    loop.ticker.async_wait([self = shared_from_this(), &loop](beast::error_code ec) {
+      if (!ec) self->Tick(loop);
     });
+  }
+
+  // The oldest of the loops' last ticks: one stuck loop is a stuck server.
+  Clock::time_point LastTick() const {
+    int64_t oldest = std::numeric_limits<int64_t>::max();
+    for (const auto& loop : loops_) oldest = std::min(oldest, loop->last_tick_ns.load());
+    return Clock::time_point(Clock::duration(oldest));
   }
 
   void BeginDrain() { draining_ = true; }
@@ -116,13 +140,13 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   const ServerOptions options_;
   const AsyncHandler handler_;
   const ResponseObserver observer_;
-  asio::io_context& ioc_;  // owned by the Server, see server.h
+  std::vector<std::unique_ptr<Loop>> loops_;  // their io_contexts are owned by the Server
   tcp::acceptor acceptor_;
-  asio::steady_timer ticker_;
+  size_t next_loop_ = 0;  // on the acceptor's strand
+  std::atomic<size_t> next_posted_{0};
   std::vector<std::thread> threads_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> accepting_{true};
-  std::atomic<int64_t> last_tick_ns_{0};
 
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
@@ -414,13 +438,12 @@ void Server::Impl::Stop() {
   }
   for (auto& s : sessions) asio::post(s->executor(), [s] { s->ForceClose(); });
   sessions.clear();
-  // Let the closes run, then stop the loop.
-  asio::post(ioc_, [self = shared_from_this()] {
-    beast::error_code ec;
-    self->ticker_.cancel();
-  });
+  // Let the closes run, then stop the loops.
+  for (auto& loop : loops_) {
+    asio::post(loop->ioc, [self = shared_from_this(), l = loop.get()] { l->ticker.cancel(); });
+  }
   WaitIdle(Clock::now() + std::chrono::milliseconds(500));
-  ioc_.stop();
+  for (auto& loop : loops_) loop->ioc.stop();
   for (auto& t : threads_) {
     if (t.joinable()) {
       if (t.get_id() == std::this_thread::get_id()) {
@@ -432,10 +455,22 @@ void Server::Impl::Stop() {
   }
 }
 
+namespace {
+std::vector<std::unique_ptr<asio::io_context>> MakeLoops(int n) {
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  for (int i = 0; i < std::max(1, n); ++i) {
+    loops.push_back(std::make_unique<asio::io_context>(1));  // one thread runs each
+  }
+  return loops;
+}
+}  // namespace
+
 Server::Server(ServerOptions options, AsyncHandler handler, ResponseObserver observer)
-    : ioc_(std::make_unique<asio::io_context>()),
-      impl_(std::make_shared<Impl>(*ioc_, std::move(options), std::move(handler),
+    : loops_(MakeLoops(options.io_threads)),
+      impl_(std::make_shared<Impl>(loops_, std::move(options), std::move(handler),
                                    std::move(observer))) {}
+
+asio::io_context* Server::CurrentLoop() { return t_current_loop; }
 
 Server::~Server() { Stop(); }
 
@@ -464,11 +499,12 @@ int64_t Server::connections_total() const {
   return impl_->connections_total_;
 }
 
-Clock::time_point Server::last_tick() const {
-  return Clock::time_point(Clock::duration(impl_->last_tick_ns_.load()));
-}
+Clock::time_point Server::last_tick() const { return impl_->LastTick(); }
 
-void Server::RunOnLoop(std::function<void()> fn) { asio::post(*ioc_, std::move(fn)); }
+void Server::RunOnLoop(std::function<void()> fn) {
+  const size_t i = impl_->next_posted_.fetch_add(1) % impl_->loops_.size();
+  asio::post(impl_->loops_[i]->ioc, std::move(fn));
+}
 
 std::vector<std::string> Server::InFlightRequests() const {
   std::lock_guard lock(impl_->mu_);

@@ -8,11 +8,13 @@
 //   WaitIdle(t)      waits until every connection has closed, or t;
 //   Stop()           closes whatever is left and joins the I/O threads.
 //
-// Each request goes to the AsyncHandler on the I/O thread that read it; the
-// handler calls `done` once, from any thread. It may run the request right
-// there, blocking that thread (the app does so only while another I/O
-// thread stays free), or elsewhere (the worker pool).
-// A timer ticks on the event loop so /livez can tell a stuck loop.
+// Each I/O thread runs an event loop of its own (an io_context run by that
+// thread alone); connections are spread over them in turn, and a connection
+// and its requests stay on one. Each request goes to the AsyncHandler on the
+// I/O thread that read it; the handler calls `done` once, from any thread.
+// It may run the request there on a fiber that parks while it waits
+// (CurrentLoop() is the loop to give fibers::Start), or elsewhere (a worker
+// pool). A timer ticks on each loop so /livez can tell a stuck one.
 //
 // Thread-safe: all public methods may be called from any thread.
 #pragma once
@@ -76,17 +78,21 @@ class Server {
   // "POST /v1/payments (req_...)" for each request still being handled.
   std::vector<std::string> InFlightRequests() const;
 
-  // Runs fn on the event loop. For fault injection drills (a stalled loop).
+  // Runs fn on one of the event loops, each in turn. For fault injection
+  // drills (a stalled loop).
   void RunOnLoop(std::function<void()> fn);
+
+  // The event loop the calling thread runs, or null off the I/O threads.
+  static boost::asio::io_context* CurrentLoop();
 
   class Impl;
 
  private:
-  // The event loop outlives the Impl: handlers still queued when the loop
-  // stops hold the Impl (and its sessions), and destroying the loop after
-  // `impl_` destroys them, freeing the Impl. Owned by the Impl, the loop and
+  // The event loops outlive the Impl: handlers still queued when a loop
+  // stops hold the Impl (and its sessions), and destroying the loops after
+  // `impl_` destroys them, freeing the Impl. Owned by the Impl, a loop and
   // the handlers in it would keep each other alive (found by LeakSanitizer).
-  std::unique_ptr<boost::asio::io_context> ioc_;
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
   std::shared_ptr<Impl> impl_;
 };
 

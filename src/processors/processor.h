@@ -1,11 +1,13 @@
 // The interface every payment processor connector implements. A connector
 // turns the service's requests into its processor's API calls and maps the
-// answers to ProcessorResult. Calls block the calling worker thread and must
-// give up after the connector's timeout with kFailed "processing_error".
+// answers to ProcessorResult. Calls block their caller and must give up
+// after the connector's timeout with kFailed "processing_error". Handlers run
+// on fibers (fibers/fiber.h): a connector must wait through fibers:: (a
+// socket, a timer), or it blocks the whole event loop it was called on.
 // Requests carry an idempotency key, which a real connector forwards, so a
 // retried call after a lost response does not move money twice.
 //
-// Implementations must be thread-safe: workers call them concurrently.
+// Implementations must be thread-safe: many handlers call them concurrently.
 #pragma once
 
 #include <cstdint>

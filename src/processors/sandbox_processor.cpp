@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <thread>
-
 #include "core/crypto.h"
+#include "fibers/fiber.h"
 
 namespace payments::processors {
 namespace {
@@ -17,8 +16,9 @@ ProcessorResult Failed(std::string message) {
   return {ProcessorResult::Outcome::kFailed, "", "processing_error", std::move(message)};
 }
 
+// As a network call would: a handler's fiber parks, its thread goes on.
 void Wait(std::chrono::milliseconds d) {
-  if (d.count() > 0) std::this_thread::sleep_for(d);
+  if (d.count() > 0) fibers::SleepFor(d);
 }
 
 }  // namespace

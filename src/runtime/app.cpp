@@ -26,6 +26,7 @@
 #include "events/kafka_settings.h"
 #include "events/outbox_relay.h"
 #include "events/relay_metrics.h"
+#include "fibers/fiber.h"
 #include "flags/flag_source.h"
 #include "http/server.h"
 #include "migrate/migrator.h"
@@ -305,7 +306,7 @@ int RunServe(const ServeConfig& config) {
         r.body = R"({"error":"the public listener is not running"})";
         return r;
       }
-      // One stall per I/O thread, so the whole loop stops.
+      // One stall per I/O thread (they take turns), so every loop stops.
       for (int i = 0; i < config.io_threads; ++i) {
         server->RunOnLoop([ms] { std::this_thread::sleep_for(milliseconds(ms)); });
       }
@@ -527,23 +528,25 @@ int RunServe(const ServeConfig& config) {
              {{"version", std::string(build.version)}, {"commit", std::string(build.commit)}}, 1);
   });
 
-  // The public listener. A handler runs on the event-loop thread that read
-  // its request as long as another loop thread stays free: no hand-off to a
-  // worker and back, two thread wake-ups fewer per request (bench/README.md).
-  // Otherwise it runs on the worker pool. So one loop thread is always free
-  // for accepting, draining and the tick /livez watches, however slow the
-  // database or the processor is.
-  boost::asio::thread_pool handler_pool(static_cast<size_t>(std::max(1, config.workers)));
-  std::atomic<int> loop_threads_to_spare{config.io_threads - 1};
+  // The public listener. With `fibers` (the default) a handler runs on a
+  // fiber on the event-loop thread that read its request and parks there
+  // whenever it waits (the database, a shared transaction, the processor):
+  // no hand-off to a worker and back, no thread wake-up per request
+  // (bench/README.md). With `threads` it runs on the worker pool, blocking a
+  // worker while it waits — the way before fibers, kept as a rollback.
+  boost::asio::thread_pool handler_pool(
+      static_cast<size_t>(config.handlers == "threads" ? std::max(1, config.workers) : 1));
+  const bool on_fibers = config.handlers != "threads";
   public_server = std::make_unique<http::Server>(
       http::ServerOptions{.name = "public", .io_threads = config.io_threads},
-      [&](http::Request req, http::Done done) {
-        if (loop_threads_to_spare.fetch_sub(1, std::memory_order_acq_rel) > 0) {
-          done(public_api.Handle(req));
-          loop_threads_to_spare.fetch_add(1, std::memory_order_acq_rel);
+      [&, on_fibers](http::Request req, http::Done done) {
+        if (on_fibers) {
+          fibers::Start(*http::Server::CurrentLoop(),
+                        [&, req = std::move(req), done = std::move(done)]() mutable {
+                          done(public_api.Handle(req));
+                        });
           return;
         }
-        loop_threads_to_spare.fetch_add(1, std::memory_order_acq_rel);
         boost::asio::post(handler_pool,
                           [&, req = std::move(req), done = std::move(done)]() mutable {
                             done(public_api.Handle(req));

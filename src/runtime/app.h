@@ -27,8 +27,10 @@ struct ServeConfig {
   std::string database_url;  // empty: the embedded default under data_dir
   std::string data_dir = "var";
   int db_pool_size = 16;
-  int db_group_commit = 64;  // requests per shared transaction; 1 turns group commit off
-  int workers = 32;          // threads that run handlers (they block on the database)
+  int db_group_commit = 64;         // requests per shared transaction; 1 turns group commit off
+  std::string handlers = "fibers";  // "fibers" on the event loops, or "threads": the worker pool
+  int workers =
+      32;  // with handlers = "threads": threads that run them (they block on the database)
   int io_threads = 2;
   std::chrono::milliseconds drain_delay{5000};
   std::chrono::milliseconds shutdown_timeout{20000};
