@@ -14,8 +14,10 @@ std::string Sha256Hex(std::string_view data);
 // Lower-case hex HMAC-SHA-256 of data under key.
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
-// n bytes from a cryptographically secure generator. Aborts if the generator
-// fails: no id or key may ever be made from weak randomness.
+// n bytes from a cryptographically secure generator (OpenSSL's, drawn a
+// kilobyte at a time per thread; each byte is handed out once, and a forked
+// child draws afresh). Aborts if the generator fails: no id or key may ever
+// be made from weak randomness.
 std::string RandomBytes(size_t n);
 
 // n characters of [0-9A-Za-z] drawn uniformly from a secure generator.
