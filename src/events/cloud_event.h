@@ -31,6 +31,13 @@ Event MakeEvent(std::string_view type, std::string_view merchant_id, std::string
                 const nlohmann::ordered_json& data,
                 std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
+// The same for data already serialized (data_json must be a JSON object), so
+// that one dump of a payment serves its reply and all its events.
+Event MakeEventFromJson(
+    std::string_view type, std::string_view merchant_id, std::string_view subject,
+    std::string_view data_json,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
 // "/schemas/events/<type>/v<version>.json"
 std::string SchemaPath(std::string_view type, int version = kCurrentSchemaVersion);
 

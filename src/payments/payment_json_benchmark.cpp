@@ -59,11 +59,11 @@ void BM_CreatePaymentSerialisation(benchmark::State& state) {
   const payments::Payment p = CapturedPayment(false);
   const auto now = std::chrono::system_clock::now();
   for (auto _ : state) {
-    const nlohmann::ordered_json object = payments::PaymentToJson(p);
-    std::string reply = object.dump();
-    auto created = payments::events::MakeEvent("payment.created", p.merchant_id, p.id, object, now);
+    std::string reply = payments::PaymentToJson(p).dump();
+    auto created =
+        payments::events::MakeEventFromJson("payment.created", p.merchant_id, p.id, reply, now);
     auto captured =
-        payments::events::MakeEvent("payment.captured", p.merchant_id, p.id, object, now);
+        payments::events::MakeEventFromJson("payment.captured", p.merchant_id, p.id, reply, now);
     benchmark::DoNotOptimize(reply);
     benchmark::DoNotOptimize(created);
     benchmark::DoNotOptimize(captured);

@@ -49,6 +49,11 @@ events::Event PaymentEvent(std::string_view type, const Payment& p,
   return events::MakeEvent(type, p.merchant_id, p.id, data, now);
 }
 
+events::Event PaymentEventFromJson(std::string_view type, const Payment& p,
+                                   std::string_view data_json, Clock::time_point now) {
+  return events::MakeEventFromJson(type, p.merchant_id, p.id, data_json, now);
+}
+
 // The events of one change, written by one statement in commit order.
 db::BatchItem EventsItem(std::vector<events::Event> events) {
   return store::InsertEventsItem(events);
@@ -175,9 +180,10 @@ payments::Result<Reply> PaymentService::CreatePayment(
           p.failure_message = result.message;
           event_type = "payment.failed";
         }
-        const nlohmann::ordered_json object = PaymentToJson(p);
+        // One dump serves the reply and both events.
+        const std::string object = PaymentToJson(p).dump();
         const Reply reply =
-            p.status == PaymentStatus::kFailed ? DeclineReply(p) : Reply{200, object.dump(), false};
+            p.status == PaymentStatus::kFailed ? DeclineReply(p) : Reply{200, object, false};
 
         const int64_t created_ms = UnixMillis(now);
         std::vector<db::BatchItem> items = exec.Store(reply);
@@ -188,8 +194,8 @@ payments::Result<Reply> PaymentService::CreatePayment(
                                             "capture", CapturePostings(p.currency, p.amount)},
                                            created_ms));
         }
-        items.push_back(EventsItem({PaymentEvent("payment.created", p, object, now),
-                                    PaymentEvent(event_type, p, object, now)}));
+        items.push_back(EventsItem({PaymentEventFromJson("payment.created", p, object, now),
+                                    PaymentEventFromJson(event_type, p, object, now)}));
         auto committed = writes_.Run(std::move(items));
         if (!committed) return std::unexpected(exec.Explain(committed.error()));
         Count(ToString(p.status));
