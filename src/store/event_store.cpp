@@ -9,6 +9,19 @@ int64_t EpochMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+// One or two events, the usual case (a change and maybe its follow-on), as
+// rows of VALUES, in order: no arrays to build, escape and parse for
+// kilobytes of payload (3 % of the service's CPU at C=32 went to escaping
+// them), no sort.
+constexpr db::Statement kInsertOneEvent{
+    "events.insert_one",
+    "INSERT INTO events (id, merchant_id, type, subject, payload, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000))"};
+constexpr db::Statement kInsertTwoEvents{
+    "events.insert_two",
+    "INSERT INTO events (id, merchant_id, type, subject, payload, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000)), "
+    "($7, $8, $9, $10, $11, to_timestamp($12::double precision / 1000))"};
 constexpr db::Statement kInsertEvents{
     "events.insert_many",
     "INSERT INTO events (id, merchant_id, type, subject, payload, created_at) "
@@ -78,8 +91,21 @@ constexpr db::Statement kListEventsAfter{"events.list_after",
 }  // namespace
 
 db::BatchItem InsertEventsItem(const std::vector<events::Event>& events) {
-  // The rows are inserted in the order given (WITH ORDINALITY), so seq
-  // follows it.
+  // The rows are inserted in the order given (rows of VALUES, or WITH
+  // ORDINALITY), so seq follows it.
+  if (events.size() == 1 || events.size() == 2) {
+    db::Params params;
+    for (const events::Event& e : events) {
+      params.Add(e.id)
+          .Add(e.merchant_id)
+          .Add(e.type)
+          .Add(e.subject)
+          .Add(e.payload)
+          .Add(EpochMillis(e.created));
+    }
+    return db::BatchItem{events.size() == 1 ? &kInsertOneEvent : &kInsertTwoEvents, {},
+                         std::move(params)};
+  }
   std::vector<std::string> ids, merchants, types, subjects, payloads;
   std::vector<int64_t> times;
   for (const events::Event& e : events) {

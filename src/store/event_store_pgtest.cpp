@@ -110,6 +110,33 @@ TEST_F(OutboxTest, PurgeDeletesOldPublishedEventsOnlyUnlessAskedOtherwise) {
   EXPECT_EQ(QueryValue(*conn_, "SELECT string_agg(id, ',') FROM events"), recent);
 }
 
+// One, two (rows of VALUES) and more (arrays) events of one change: each
+// stored as given, quotes and backslashes included, in the order given.
+TEST_F(OutboxTest, TheEventsOfAChangeAreStoredAsGivenInTheirOrder) {
+  const auto at = system_clock::time_point(std::chrono::milliseconds(1795000000123));
+  for (size_t n : {1u, 2u, 3u}) {
+    ASSERT_TRUE(conn_->Exec("DELETE FROM events"));
+    std::vector<events::Event> batch;
+    for (size_t i = 0; i < n; ++i) {
+      batch.push_back(events::MakeEvent(events::kPaymentCreated, kMerchant, "pay_1",
+                                        {{"note", "a \"quoted\" \\ path " + std::to_string(i)}},
+                                        at));
+    }
+    const db::BatchItem item = InsertEventsItem(batch);
+    ASSERT_TRUE(conn_->Run(*item.statement, item.params));
+    auto rows = SelectUnpublishedEvents(*conn_, 10);
+    ASSERT_TRUE(rows);
+    ASSERT_EQ(rows->size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ((*rows)[i].id, batch[i].id) << n << " events";
+      EXPECT_EQ((*rows)[i].payload, batch[i].payload) << n << " events";
+    }
+    EXPECT_EQ(QueryValue(*conn_, "SELECT count(*) FROM events WHERE created_at = "
+                                 "to_timestamp(1795000000.123)"),
+              std::to_string(n));
+  }
+}
+
 TEST_F(OutboxTest, TheRelayLockHasOneHolderAndGoesAwayWithItsConnection) {
   auto a = db_.Connect();
   auto b = db_.Connect();
