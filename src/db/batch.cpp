@@ -3,12 +3,12 @@
 namespace payments::db {
 namespace {
 
-BatchItem Plain(std::string_view sql) { return BatchItem{nullptr, sql, {}}; }
+BatchItem Control(const Statement& statement) { return BatchItem{&statement, {}, {}}; }
 
 }  // namespace
 
 payments::Result<OpenBatch> BeginBatch(Pool& pool, std::vector<BatchItem> items) {
-  items.insert(items.begin(), Plain("BEGIN"));
+  items.insert(items.begin(), Control(kBegin));
   Error last;
   // Each retry takes another connection; a restart can have killed all idle ones.
   for (int i = 0; i < pool.options().size + 1; ++i) {
@@ -26,7 +26,7 @@ payments::Result<OpenBatch> BeginBatch(Pool& pool, std::vector<BatchItem> items)
 }
 
 payments::Result<std::vector<Rows>> CommitBatch(Connection& conn, std::vector<BatchItem> items) {
-  items.push_back(Plain("COMMIT"));
+  items.push_back(Control(kCommit));
   auto rows = conn.RunBatch(items);
   if (!rows && conn.broken()) return std::unexpected(OutcomeUnknown(rows.error()));
   if (rows) rows->pop_back();
@@ -40,7 +40,7 @@ payments::Result<std::vector<Rows>> RunTransactionBatch(Pool& pool, std::vector<
   // unknown, as for any COMMIT.
   auto lease = pool.Acquire();
   if (!lease) return std::unexpected(lease.error());
-  items.insert(items.begin(), Plain("BEGIN"));
+  items.insert(items.begin(), Control(kBegin));
   auto rows = CommitBatch(**lease, std::move(items));
   if (rows) rows->erase(rows->begin());  // BEGIN's
   return rows;

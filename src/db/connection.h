@@ -37,6 +37,13 @@ struct Statement {
   std::string_view sql;
 };
 
+// Transaction control as statements prepared once per connection: sent
+// unnamed, PostgreSQL parsed them again for every transaction.
+inline constexpr Statement kBegin{"tx.begin", "BEGIN"};
+inline constexpr Statement kCommit{"tx.commit", "COMMIT"};
+// Makes the transaction's commit not wait for its WAL flush.
+inline constexpr Statement kAsyncCommit{"tx.async_commit", "SET LOCAL synchronous_commit TO off"};
+
 // One statement of a batch: a named prepared statement, or plain SQL (BEGIN,
 // COMMIT, SET LOCAL …) when `statement` is null.
 struct BatchItem {

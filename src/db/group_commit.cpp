@@ -83,15 +83,15 @@ void GroupCommitter::RunBatch(std::vector<Unit*> batch) {
   };
 
   std::vector<BatchItem> all;
-  all.push_back({nullptr, "BEGIN", {}});
+  all.push_back({&kBegin, {}, {}});
   if (!options_.synchronous_commit) {
-    all.push_back({nullptr, "SET LOCAL synchronous_commit TO off", {}});
+    all.push_back({&kAsyncCommit, {}, {}});
   }
   const size_t head = all.size();
   for (Unit* u : batch) {
     for (BatchItem& item : u->items) all.push_back(std::move(item));
   }
-  all.push_back({nullptr, "COMMIT", {}});
+  all.push_back({&kCommit, {}, {}});
 
   payments::Result<std::vector<Rows>> rows = std::unexpected(Error());
   bool broken = false;
@@ -136,7 +136,7 @@ void GroupCommitter::RunBatch(std::vector<Unit*> batch) {
 
 payments::Result<std::vector<Rows>> GroupCommitter::RunAlone(std::vector<BatchItem> items) {
   if (options_.synchronous_commit) return RunTransactionBatch(pool_, std::move(items));
-  items.insert(items.begin(), BatchItem{nullptr, "SET LOCAL synchronous_commit TO off", {}});
+  items.insert(items.begin(), BatchItem{&kAsyncCommit, {}, {}});
   auto rows = RunTransactionBatch(pool_, std::move(items));
   if (rows) rows->erase(rows->begin());
   return rows;

@@ -103,8 +103,8 @@ db::BatchItem InsertEventsItem(const std::vector<events::Event>& events) {
           .Add(e.payload)
           .Add(EpochMillis(e.created));
     }
-    return db::BatchItem{events.size() == 1 ? &kInsertOneEvent : &kInsertTwoEvents, {},
-                         std::move(params)};
+    return db::BatchItem{
+        events.size() == 1 ? &kInsertOneEvent : &kInsertTwoEvents, {}, std::move(params)};
   }
   std::vector<std::string> ids, merchants, types, subjects, payloads;
   std::vector<int64_t> times;

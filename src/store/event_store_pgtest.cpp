@@ -131,8 +131,9 @@ TEST_F(OutboxTest, TheEventsOfAChangeAreStoredAsGivenInTheirOrder) {
       EXPECT_EQ((*rows)[i].id, batch[i].id) << n << " events";
       EXPECT_EQ((*rows)[i].payload, batch[i].payload) << n << " events";
     }
-    EXPECT_EQ(QueryValue(*conn_, "SELECT count(*) FROM events WHERE created_at = "
-                                 "to_timestamp(1795000000.123)"),
+    EXPECT_EQ(QueryValue(*conn_,
+                         "SELECT count(*) FROM events WHERE created_at = "
+                         "to_timestamp(1795000000.123)"),
               std::to_string(n));
   }
 }
