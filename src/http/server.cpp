@@ -48,7 +48,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
       : options_(std::move(options)),
         handler_(std::move(handler)),
         observer_(std::move(observer)),
-        acceptor_(asio::make_strand(*loops.front())) {
+        acceptor_(std::in_place, asio::make_strand(*loops.front())) {
     for (const auto& ioc : loops) loops_.push_back(std::make_unique<Loop>(*ioc));
   }
 
@@ -60,15 +60,15 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
           "invalid_listen_address", fmt::format("invalid listen address '{}'", address)));
     }
     const tcp::endpoint endpoint(ip, port);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    acceptor_->open(endpoint.protocol(), ec);
+    if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_->bind(endpoint, ec);
+    if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       return std::unexpected(Error::Unavailable(
           fmt::format("cannot listen on {}:{}: {}", address, port, ec.message())));
     }
-    return acceptor_.local_endpoint().port();
+    return acceptor_->local_endpoint().port();
   }
 
   void Start() {
@@ -85,10 +85,10 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   // Connections go to the loops in turn.
   void Accept() {
     asio::io_context& next = loops_[next_loop_++ % loops_.size()]->ioc;
-    acceptor_.async_accept(asio::make_strand(next),
-                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                             self->OnAccept(ec, std::move(socket));
-                           });
+    acceptor_->async_accept(asio::make_strand(next),
+                            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                              self->OnAccept(ec, std::move(socket));
+                            });
   }
 
   void OnAccept(beast::error_code ec, tcp::socket socket);
@@ -99,6 +99,16 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
     loop.ticker.async_wait([self = shared_from_this(), &loop](beast::error_code ec) {
       if (!ec) self->Tick(loop);
     });
+  }
+
+  // Destroys the I/O objects the Impl holds on the loops (the acceptor, the
+  // tickers), once the loops have stopped and before they are destroyed.
+  // A handler left in one loop may hold the Impl until that loop is
+  // destroyed, after the loops before it; without this the Impl would then
+  // destroy objects of loops already gone (found by AddressSanitizer).
+  void ReleaseLoopObjects() {
+    acceptor_.reset();
+    loops_.clear();
   }
 
   // The oldest of the loops' last ticks: one stuck loop is a stuck server.
@@ -141,7 +151,9 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   const AsyncHandler handler_;
   const ResponseObserver observer_;
   std::vector<std::unique_ptr<Loop>> loops_;  // their io_contexts are owned by the Server
-  tcp::acceptor acceptor_;
+  // Reset, with the loops' tickers, by ReleaseLoopObjects: an I/O object
+  // must go before the loop it belongs to.
+  std::optional<tcp::acceptor> acceptor_;
   size_t next_loop_ = 0;  // on the acceptor's strand
   std::atomic<size_t> next_posted_{0};
   std::vector<std::thread> threads_;
@@ -408,9 +420,9 @@ void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
 
 void Server::Impl::StopAccepting() {
   accepting_ = false;
-  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+  asio::post(acceptor_->get_executor(), [self = shared_from_this()] {
     beast::error_code ec;
-    self->acceptor_.close(ec);
+    self->acceptor_->close(ec);
   });
   std::vector<std::shared_ptr<Session>> sessions;
   {
@@ -472,7 +484,10 @@ Server::Server(ServerOptions options, AsyncHandler handler, ResponseObserver obs
 
 asio::io_context* Server::CurrentLoop() { return t_current_loop; }
 
-Server::~Server() { Stop(); }
+Server::~Server() {
+  Stop();
+  impl_->ReleaseLoopObjects();
+}
 
 payments::Result<uint16_t> Server::Listen(const std::string& address, uint16_t port) {
   return impl_->Listen(address, port);
