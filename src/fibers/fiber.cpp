@@ -87,6 +87,10 @@ void FinishSwitch(void*, const void**, size_t*) {}
 
 }  // namespace
 
+// A fiber owns itself: Start creates it, Resume deletes it when its function
+// has returned. In between, only raw pointers in posted handlers and waiter
+// records name it (a unique_ptr would have no single place to live: the
+// fiber moves between the loop's queue, a socket wait and a CondVar).
 struct Fiber {
   asio::io_context* loop = nullptr;
   std::function<void()> fn;
