@@ -534,9 +534,9 @@ int RunServe(const ServeConfig& config) {
   // no hand-off to a worker and back, no thread wake-up per request
   // (bench/README.md). With `threads` it runs on the worker pool, blocking a
   // worker while it waits — the way before fibers, kept as a rollback.
-  boost::asio::thread_pool handler_pool(
-      static_cast<size_t>(config.handlers == "threads" ? std::max(1, config.workers) : 1));
   const bool on_fibers = config.handlers != "threads";
+  std::optional<boost::asio::thread_pool> handler_pool;
+  if (!on_fibers) handler_pool.emplace(static_cast<size_t>(std::max(1, config.workers)));
   public_server = std::make_unique<http::Server>(
       http::ServerOptions{.name = "public", .io_threads = config.io_threads},
       [&, on_fibers](http::Request req, http::Done done) {
@@ -547,7 +547,7 @@ int RunServe(const ServeConfig& config) {
                         });
           return;
         }
-        boost::asio::post(handler_pool,
+        boost::asio::post(*handler_pool,
                           [&, req = std::move(req), done = std::move(done)]() mutable {
                             done(public_api.Handle(req));
                           });
@@ -610,7 +610,7 @@ int RunServe(const ServeConfig& config) {
   }
   relay->Stop();  // finishes or abandons its batch; unconfirmed rows stay unpublished
   flags.Stop();
-  handler_pool.join();
+  if (handler_pool) handler_pool->join();
   admin_pool.join();
   public_server->Stop();
   pool.Close();

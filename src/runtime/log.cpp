@@ -87,23 +87,23 @@ void Write(Level level, std::string_view message, const nlohmann::ordered_json& 
   // spliced in as they dump, not copied into a new object (every request
   // logs a line; the copy was most of its cost). Should a caller's field
   // bear one of those names, it replaces it, as a merge would.
-  const bool plain = fields.is_object() && !fields.contains("time") && !fields.contains("level") &&
-                     !fields.contains("message");
+  const bool overrides =
+      fields.is_object() &&
+      (fields.contains("time") || fields.contains("level") || fields.contains("message"));
   std::string text;
-  if (plain || !fields.is_object()) {
-    text = fmt::format(R"({{"time":"{}","level":"{}","message":{})", Now(), Name(level),
-                       nlohmann::ordered_json(message).dump(-1, ' ', false, kReplace));
-    if (plain && !fields.empty()) {
-      const std::string rest = fields.dump(-1, ' ', false, kReplace);
-      text.push_back(',');
-      text.append(rest, 1);  // without its opening brace
-    } else {
-      text.push_back('}');
-    }
-  } else {
+  if (overrides) {
     nlohmann::ordered_json line = {{"time", Now()}, {"level", Name(level)}, {"message", message}};
     for (const auto& [key, value] : fields.items()) line[key] = value;
     text = line.dump(-1, ' ', false, kReplace);
+  } else {
+    text = fmt::format(R"({{"time":"{}","level":"{}","message":{})", Now(), Name(level),
+                       nlohmann::ordered_json(message).dump(-1, ' ', false, kReplace));
+    if (fields.is_object() && !fields.empty()) {
+      text.push_back(',');
+      text.append(fields.dump(-1, ' ', false, kReplace), 1);  // without its opening brace
+    } else {
+      text.push_back('}');
+    }
   }
   logger.log(ToSpd(level), RedactSecrets(text));
 }

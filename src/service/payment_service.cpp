@@ -44,13 +44,9 @@ Error ProcessorRefused(const processors::ProcessorResult& r, std::string_view ac
                    fmt::format("The processor could not {} the payment: {}", action, r.message));
 }
 
-events::Event PaymentEvent(std::string_view type, const Payment& p,
-                           const nlohmann::ordered_json& data, Clock::time_point now) {
-  return events::MakeEvent(type, p.merchant_id, p.id, data, now);
-}
-
-events::Event PaymentEventFromJson(std::string_view type, const Payment& p,
-                                   std::string_view data_json, Clock::time_point now) {
+// data_json is the object as the reply carries it: serialized once for both.
+events::Event PaymentEvent(std::string_view type, const Payment& p, std::string_view data_json,
+                           Clock::time_point now) {
   return events::MakeEventFromJson(type, p.merchant_id, p.id, data_json, now);
 }
 
@@ -194,8 +190,8 @@ payments::Result<Reply> PaymentService::CreatePayment(
                                             "capture", CapturePostings(p.currency, p.amount)},
                                            created_ms));
         }
-        items.push_back(EventsItem({PaymentEventFromJson("payment.created", p, object, now),
-                                    PaymentEventFromJson(event_type, p, object, now)}));
+        items.push_back(EventsItem({PaymentEvent("payment.created", p, object, now),
+                                    PaymentEvent(event_type, p, object, now)}));
         auto committed = writes_.Run(std::move(items));
         if (!committed) return std::unexpected(exec.Explain(committed.error()));
         Count(ToString(p.status));
@@ -222,7 +218,7 @@ payments::Result<Reply> PaymentService::CapturePayment(
                 return std::unexpected(ProcessorRefused(result, "capture"));
               }
               ApplyCapture(p, *to_capture);
-              const nlohmann::ordered_json object = PaymentToJson(p);
+              const std::string object = PaymentToJson(p).dump();
               std::vector<db::BatchItem> items;
               items.push_back(store::UpdatePaymentItem(p));
               items.push_back(store::InsertLedgerEntryItem(
@@ -230,7 +226,7 @@ payments::Result<Reply> PaymentService::CapturePayment(
                    CapturePostings(p.currency, p.amount_captured)},
                   UnixMillis(now)));
               items.push_back(EventsItem({PaymentEvent("payment.captured", p, object, now)}));
-              return std::pair{Reply{200, object.dump(), false}, std::move(items)};
+              return std::pair{Reply{200, object, false}, std::move(items)};
             });
         if (reply) Count("captured");
         return reply;
@@ -255,11 +251,11 @@ payments::Result<Reply> PaymentService::CancelPayment(
                 return std::unexpected(ProcessorRefused(result, "cancel"));
               }
               ApplyCancel(p);
-              const nlohmann::ordered_json object = PaymentToJson(p);
+              const std::string object = PaymentToJson(p).dump();
               std::vector<db::BatchItem> items;
               items.push_back(store::UpdatePaymentItem(p));
               items.push_back(EventsItem({PaymentEvent("payment.canceled", p, object, now)}));
-              return std::pair{Reply{200, object.dump(), false}, std::move(items)};
+              return std::pair{Reply{200, object, false}, std::move(items)};
             });
         if (reply) Count("canceled");
         return reply;
@@ -297,7 +293,7 @@ payments::Result<Reply> PaymentService::RefundPayment(
               refund.metadata = input.metadata;
               refund.created =
                   std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-              const nlohmann::ordered_json refund_object = RefundToJson(refund);
+              const std::string refund_object = RefundToJson(refund).dump();
               const int64_t ms = UnixMillis(now);
               std::vector<db::BatchItem> items;
               items.push_back(store::UpdatePaymentItem(p));
@@ -308,8 +304,8 @@ payments::Result<Reply> PaymentService::RefundPayment(
                   ms));
               items.push_back(
                   EventsItem({PaymentEvent("refund.created", p, refund_object, now),
-                              PaymentEvent("payment.refunded", p, PaymentToJson(p), now)}));
-              return std::pair{Reply{200, refund_object.dump(), false}, std::move(items)};
+                              PaymentEvent("payment.refunded", p, PaymentToJson(p).dump(), now)}));
+              return std::pair{Reply{200, refund_object, false}, std::move(items)};
             });
         if (reply) Count("refunded");
         return reply;
