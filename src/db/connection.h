@@ -35,6 +35,10 @@ namespace payments::db {
 struct Statement {
   std::string_view name;
   std::string_view sql;
+  // Every parameter lies in the statement's one VALUES list and no caller
+  // needs its result rows: a shared transaction may send the rows of several
+  // units as one statement (db/merged_statement.h).
+  bool mergeable = false;
 };
 
 // Transaction control as statements prepared once per connection: sent

@@ -4,9 +4,85 @@
 #include <utility>
 
 #include "db/batch.h"
+#include "db/merged_statement.h"
 #include "fibers/fiber.h"
 
 namespace payments::db {
+namespace {
+
+bool Mergeable(const std::vector<BatchItem>& items) {
+  for (const BatchItem& item : items) {
+    if (item.statement == nullptr || !item.statement->mergeable) return false;
+  }
+  return !items.empty();
+}
+
+bool SameStatements(const std::vector<BatchItem>& a, const std::vector<BatchItem>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t k = 0; k < a.size(); ++k) {
+    if (a[k].statement != b[k].statement) return false;
+  }
+  return true;
+}
+
+// Appends the items of `units` (the same mergeable statements, in the same
+// order) as one statement per statement and chunk of units, parameters in
+// unit order. Appends nothing and returns false if a form cannot be made.
+bool AppendMerged(const std::vector<const std::vector<BatchItem>*>& units,
+                  std::vector<BatchItem>& all) {
+  const std::vector<BatchItem>& model = *units.front();
+  const std::vector<int> chunks = MergeChunks(static_cast<int>(units.size()));
+  std::vector<BatchItem> merged;
+  for (size_t k = 0; k < model.size(); ++k) {
+    size_t next = 0;
+    for (int chunk : chunks) {
+      const Statement* statement = Merged(*model[k].statement, chunk);
+      if (statement == nullptr) return false;
+      BatchItem item{statement, {}, {}};
+      for (int c = 0; c < chunk; ++c) item.params.Append((*units[next++])[k].params);
+      merged.push_back(std::move(item));
+    }
+  }
+  for (BatchItem& item : merged) all.push_back(std::move(item));
+  return true;
+}
+
+constexpr size_t kMerged = static_cast<size_t>(-1);
+
+// Appends the units' items to `all`: moved, or — units of the same mergeable
+// statements — merged, with copies of their parameters. Returns where each
+// unit's rows start in `all`, or kMerged.
+std::vector<size_t> AppendUnits(const std::vector<std::vector<BatchItem>*>& units,
+                                std::vector<BatchItem>& all) {
+  std::vector<size_t> first(units.size(), 0);
+  std::vector<bool> placed(units.size(), false);
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (placed[i]) continue;
+    std::vector<const std::vector<BatchItem>*> group{units[i]};
+    std::vector<size_t> members{i};
+    if (Mergeable(*units[i])) {
+      for (size_t j = i + 1; j < units.size(); ++j) {
+        if (!placed[j] && SameStatements(*units[i], *units[j])) {
+          group.push_back(units[j]);
+          members.push_back(j);
+        }
+      }
+    }
+    if (group.size() > 1 && AppendMerged(group, all)) {
+      for (size_t m : members) {
+        placed[m] = true;
+        first[m] = kMerged;
+      }
+      continue;
+    }
+    placed[i] = true;
+    first[i] = all.size();
+    for (BatchItem& item : *units[i]) all.push_back(std::move(item));
+  }
+  return first;
+}
+
+}  // namespace
 
 struct GroupCommitter::Unit {
   enum class Next { kWait, kDone, kLead, kAlone };
@@ -87,11 +163,13 @@ void GroupCommitter::RunBatch(std::vector<Unit*> batch) {
   if (!options_.synchronous_commit) {
     all.push_back({&kAsyncCommit, {}, {}});
   }
-  const size_t head = all.size();
-  for (Unit* u : batch) {
-    for (BatchItem& item : u->items) all.push_back(std::move(item));
-  }
+  std::vector<std::vector<BatchItem>*> items;
+  for (Unit* u : batch) items.push_back(&u->items);
+  const std::vector<size_t> first = AppendUnits(items, all);
   all.push_back({&kCommit, {}, {}});
+  statements_.fetch_add(
+      static_cast<int64_t>(all.size()) - 2 - (options_.synchronous_commit ? 0 : 1),
+      std::memory_order_relaxed);
 
   payments::Result<std::vector<Rows>> rows = std::unexpected(Error());
   bool broken = false;
@@ -103,8 +181,13 @@ void GroupCommitter::RunBatch(std::vector<Unit*> batch) {
   }
 
   // Give every unit its items back (a fallback runs them again) and its rows.
-  size_t at = head;
-  for (Unit* u : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Unit* u = batch[i];
+    if (first[i] == kMerged) {
+      if (rows) u->result.emplace(std::vector<Rows>(u->items.size()));
+      continue;
+    }
+    size_t at = first[i];
     const size_t begin = at;
     for (BatchItem& item : u->items) item = std::move(all[at++]);
     if (rows) {
@@ -146,6 +229,7 @@ GroupCommitStats GroupCommitter::Stats() const {
   std::lock_guard lock(mu_);
   return GroupCommitStats{.units = units_.load(std::memory_order_relaxed),
                           .batches = batches_.load(std::memory_order_relaxed),
+                          .statements = statements_.load(std::memory_order_relaxed),
                           .fallbacks = fallbacks_.load(std::memory_order_relaxed),
                           .waiting = static_cast<int>(queue_.size())};
 }

@@ -13,6 +13,11 @@
 // with the load and a lone request goes at once: no timer, no added latency.
 // When a leader is done and units are waiting, the first of them leads next.
 //
+// Units whose statements are all mergeable (Statement::mergeable) and the
+// same, in the same order — the same kind of request — go merged: one
+// statement per statement for all their rows (db/merged_statement.h), so
+// PostgreSQL starts one executor per table instead of one per request.
+//
 // The units of a batch must not depend on one another (each request writes
 // its own rows). When the shared transaction fails with an error from the
 // database, nothing of it committed, and every unit runs again on its own
@@ -51,8 +56,11 @@ struct GroupCommitOptions {
 };
 
 struct GroupCommitStats {
-  int64_t units = 0;      // units run
-  int64_t batches = 0;    // shared transactions sent
+  int64_t units = 0;    // units run
+  int64_t batches = 0;  // shared transactions sent
+  // Statements in them, BEGIN and COMMIT not counted: fewer than the units'
+  // items when mergeable ones went merged.
+  int64_t statements = 0;
   int64_t fallbacks = 0;  // shared transactions that failed and ran unit by unit
   int waiting = 0;        // units queued behind the transactions on their way now
 };
@@ -84,6 +92,7 @@ class GroupCommitter {
   int in_flight_ = 0;
   std::atomic<int64_t> units_{0};
   std::atomic<int64_t> batches_{0};
+  std::atomic<int64_t> statements_{0};
   std::atomic<int64_t> fallbacks_{0};
 };
 

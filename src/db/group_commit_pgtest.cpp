@@ -22,7 +22,17 @@ constexpr Statement kInsert{"test.group_insert", "INSERT INTO t VALUES ($1) RETU
 // the test lets go when it wants.
 constexpr Statement kGate{"test.group_gate", "SELECT pg_advisory_xact_lock($1)"};
 
+// The same insert, mergeable: it asks for no rows back.
+constexpr Statement kAdd{"test.group_add", "INSERT INTO t VALUES ($1)", true};
+constexpr Statement kAddNote{"test.group_add_note", "INSERT INTO notes VALUES ($1, $2)", true};
+
 std::vector<BatchItem> Insert(int k) { return {{&kInsert, {}, Params().Add(k)}}; }
+std::vector<BatchItem> Add(int k) { return {{&kAdd, {}, Params().Add(k)}}; }
+// A request that writes two tables.
+std::vector<BatchItem> AddWithNote(int k) {
+  return {{&kAdd, {}, Params().Add(k)},
+          {&kAddNote, {}, Params().Add(k).Add("note " + std::to_string(k))}};
+}
 std::vector<BatchItem> Gate(int lock) { return {{&kGate, {}, Params().Add(lock)}}; }
 
 payments::Result<std::vector<Rows>> Pending() { return std::unexpected(Error()); }
@@ -43,6 +53,7 @@ class GroupCommitTest : public ::testing::Test {
         committer_(pool_, {.max_units = 64, .max_in_flight = 1}),
         admin_(db_.Connect()) {
     EXPECT_TRUE(admin_->Exec("CREATE TABLE t (k int PRIMARY KEY)"));
+    EXPECT_TRUE(admin_->Exec("CREATE TABLE notes (k int PRIMARY KEY, note text NOT NULL)"));
   }
 
   // Holds lock `n` on the admin connection until Open(n).
@@ -81,6 +92,25 @@ class GroupCommitTest : public ::testing::Test {
   }
   std::string Keys() {
     return QueryValue(*admin_, "SELECT coalesce(string_agg(k::text, ',' ORDER BY k), '') FROM t");
+  }
+  // Queues `units` behind a transaction waiting for lock 1, lets it go, and
+  // returns their results: they share the next transaction.
+  std::vector<payments::Result<std::vector<Rows>>> QueuedTogether(
+      std::vector<std::vector<BatchItem>> units) {
+    Close(1);
+    auto gate = Pending();
+    const int64_t batches = committer_.Stats().batches;
+    Start(Gate(1), &gate);
+    EXPECT_TRUE(Eventually([&] { return committer_.Stats().batches == batches + 1; }));
+    auto results = Pending(static_cast<int>(units.size()));
+    for (size_t i = 0; i < units.size(); ++i) {
+      Start(std::move(units[i]), &results[i]);
+      EXPECT_TRUE(Waiting(static_cast<int>(i) + 1));  // in this order
+    }
+    Open(1);
+    Join();
+    EXPECT_TRUE(gate);
+    return results;
   }
 
   TestDatabase db_;
@@ -173,6 +203,43 @@ TEST_F(GroupCommitTest, AUnitThatFailsFailsAloneAndItsNeighboursCommit) {
   EXPECT_EQ(results[1].error().sqlstate, kUniqueViolation);
   ASSERT_TRUE(results[2]) << results[2].error().detail;
   EXPECT_EQ((*results[2])[0].Int64(0, 0), 30);
+  EXPECT_EQ(committer_.Stats().fallbacks, 1);
+  EXPECT_EQ(Keys(), "1,2,3");
+}
+
+TEST_F(GroupCommitTest, TheSameMergeableStatementsOfSeveralUnitsGoAsOneStatementPerChunk) {
+  std::vector<std::vector<BatchItem>> units;
+  for (int k = 1; k <= 10; ++k) units.push_back(AddWithNote(k));
+  const int64_t before = committer_.Stats().statements;
+  auto results = QueuedTogether(std::move(units));
+  for (auto& r : results) {
+    ASSERT_TRUE(r) << r.error().detail;
+    EXPECT_EQ(r->size(), 2u);  // a row set per item, empty: merged statements return none
+  }
+  // The gate, then 8 + 2 units for each of the two statements: 1 + 4, not 1 + 20.
+  EXPECT_EQ(committer_.Stats().statements - before, 5);
+  EXPECT_EQ(Keys(), "1,2,3,4,5,6,7,8,9,10");
+  EXPECT_EQ(QueryValue(*admin_, "SELECT string_agg(note, ',' ORDER BY k) FROM notes"),
+            "note 1,note 2,note 3,note 4,note 5,note 6,note 7,note 8,note 9,note 10");
+}
+
+TEST_F(GroupCommitTest, UnitsOfOtherStatementsInTheSameTransactionGetTheirOwnRows) {
+  auto results = QueuedTogether({Add(1), Insert(2), AddWithNote(3), Add(4), AddWithNote(5)});
+  for (auto& r : results) ASSERT_TRUE(r) << r.error().detail;
+  ASSERT_EQ(results[1]->size(), 1u);
+  EXPECT_EQ((*results[1])[0].Int64(0, 0), 20);  // not mergeable: its RETURNING row
+  EXPECT_EQ(results[2]->size(), 2u);
+  EXPECT_EQ(Keys(), "1,2,3,4,5");
+  EXPECT_EQ(QueryValue(*admin_, "SELECT string_agg(k::text, ',' ORDER BY k) FROM notes"), "3,5");
+}
+
+TEST_F(GroupCommitTest, AUnitThatFailsAMergedStatementFailsAloneAndItsNeighboursCommit) {
+  ASSERT_TRUE(committer_.Run(Add(2)));
+  auto results = QueuedTogether({Add(1), Add(2), Add(3)});  // 2 is a unique violation
+  ASSERT_TRUE(results[0]) << results[0].error().detail;
+  ASSERT_FALSE(results[1]);
+  EXPECT_EQ(results[1].error().sqlstate, kUniqueViolation);
+  ASSERT_TRUE(results[2]) << results[2].error().detail;
   EXPECT_EQ(committer_.Stats().fallbacks, 1);
   EXPECT_EQ(Keys(), "1,2,3");
 }

@@ -26,6 +26,12 @@ Params& Params::AddNull() {
   return *this;
 }
 
+Params& Params::Append(const Params& other) {
+  values_.insert(values_.end(), other.values_.begin(), other.values_.end());
+  null_.insert(null_.end(), other.null_.begin(), other.null_.end());
+  return *this;
+}
+
 std::vector<const char*> Params::Pointers() const {
   std::vector<const char*> out;
   out.reserve(values_.size());

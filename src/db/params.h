@@ -25,6 +25,8 @@ class Params {
   Params& Add(int value) { return Add(static_cast<int64_t>(value)); }
   Params& Add(bool value);
   Params& AddNull();
+  // Appends copies of `other`'s values (the parameters of a merged statement).
+  Params& Append(const Params& other);
 
   template <typename T>
   Params& Add(const std::optional<T>& value) {

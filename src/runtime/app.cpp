@@ -470,25 +470,26 @@ int RunServe(const ServeConfig& config) {
     w.Sample("payments_db_reconnects_total", {}, static_cast<double>(s.reconnects));
     const std::pair<const char*, db::GroupCommitStats> groups[] = {
         {"claim", payments.ClaimGroupStats()}, {"payment", payments.WriteGroupStats()}};
-    w.Family("payments_db_group_commit_units_total", "counter",
+    auto per_kind = [&](const char* name, const char* help, int64_t db::GroupCommitStats::*field) {
+      w.Family(name, "counter", help);
+      for (const auto& [kind, g] : groups) {
+        w.Sample(name, {{"kind", kind}}, static_cast<double>(g.*field));
+      }
+    };
+    per_kind("payments_db_group_commit_units_total",
              "Transactions run through group commit: idempotency claims and created "
-             "payments' effects.");
-    for (const auto& [kind, g] : groups) {
-      w.Sample("payments_db_group_commit_units_total", {{"kind", kind}},
-               static_cast<double>(g.units));
-    }
-    w.Family("payments_db_group_commit_batches_total", "counter",
-             "Shared database transactions they went in; units / batches is the batch size.");
-    for (const auto& [kind, g] : groups) {
-      w.Sample("payments_db_group_commit_batches_total", {{"kind", kind}},
-               static_cast<double>(g.batches));
-    }
-    w.Family("payments_db_group_commit_fallbacks_total", "counter",
-             "Shared transactions that failed and ran again unit by unit.");
-    for (const auto& [kind, g] : groups) {
-      w.Sample("payments_db_group_commit_fallbacks_total", {{"kind", kind}},
-               static_cast<double>(g.fallbacks));
-    }
+             "payments' effects.",
+             &db::GroupCommitStats::units);
+    per_kind("payments_db_group_commit_batches_total",
+             "Shared database transactions they went in; units / batches is the batch size.",
+             &db::GroupCommitStats::batches);
+    per_kind("payments_db_group_commit_statements_total",
+             "Statements in shared transactions, BEGIN and COMMIT not counted; fewer than "
+             "the requests' own when the same statements of several went as one.",
+             &db::GroupCommitStats::statements);
+    per_kind("payments_db_group_commit_fallbacks_total",
+             "Shared transactions that failed and ran again unit by unit.",
+             &db::GroupCommitStats::fallbacks);
     w.Family("payments_db_connect_failures_total", "counter", "Failed attempts to connect.");
     w.Sample("payments_db_connect_failures_total", {}, static_cast<double>(s.connect_failures));
     w.Family("payments_db_up", "gauge", "1 while the database answers.");

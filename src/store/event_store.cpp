@@ -16,12 +16,14 @@ int64_t EpochMillis(std::chrono::system_clock::time_point t) {
 constexpr db::Statement kInsertOneEvent{
     "events.insert_one",
     "INSERT INTO events (id, merchant_id, type, subject, payload, created_at) "
-    "VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000))"};
+    "VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000))",
+    true};
 constexpr db::Statement kInsertTwoEvents{
     "events.insert_two",
     "INSERT INTO events (id, merchant_id, type, subject, payload, created_at) "
     "VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000)), "
-    "($7, $8, $9, $10, $11, to_timestamp($12::double precision / 1000))"};
+    "($7, $8, $9, $10, $11, to_timestamp($12::double precision / 1000))",
+    true};
 constexpr db::Statement kInsertEvents{
     "events.insert_many",
     "INSERT INTO events (id, merchant_id, type, subject, payload, created_at) "

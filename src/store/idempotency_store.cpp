@@ -28,14 +28,20 @@ constexpr db::Statement kRead{
     "SELECT request_hash, response_status, response_body, claim_token FROM idempotency_keys "
     "WHERE merchant_id = $1 AND key = $2"};
 
-// Divides by the number of rows it completed: zero rows (the claim is no
-// longer ours) raises division_by_zero and aborts the transaction.
+// Fails with division_by_zero, aborting the transaction, unless it completed
+// every row it was given (a claim that is no longer ours is not completed).
+// Its rows are a VALUES list, so that a shared transaction can complete the
+// keys of several requests in one statement (db/merged_statement.h).
 constexpr db::Statement kCompleteOrFail{
     "idempotency.complete_or_fail",
-    "WITH done AS (UPDATE idempotency_keys SET response_status = $4, response_body = $5, "
-    "completed_at = now(), claim_token = NULL, locked_until = NULL "
-    "WHERE merchant_id = $1 AND key = $2 AND claim_token = $3 RETURNING 1) "
-    "SELECT 1 / count(*) FROM done"};
+    "WITH v (merchant_id, key, token, status, body) AS (VALUES ($1::text, $2::text, $3::text, "
+    "$4::integer, $5::text)), "
+    "done AS (UPDATE idempotency_keys k SET response_status = v.status, response_body = v.body, "
+    "completed_at = now(), claim_token = NULL, locked_until = NULL FROM v "
+    "WHERE k.merchant_id = v.merchant_id AND k.key = v.key AND k.claim_token = v.token "
+    "RETURNING 1) "
+    "SELECT 1 / (count(*) = (SELECT count(*) FROM v))::integer FROM done",
+    true};
 
 constexpr db::Statement kComplete{
     "idempotency.complete",

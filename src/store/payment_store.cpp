@@ -20,7 +20,8 @@ constexpr db::Statement kInsertPayment{
     "processor, processor_reference, failure_code, failure_message, description, metadata, "
     "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
     "$14, $15, $16, $17, $18::jsonb, to_timestamp($19::double precision / 1000), "
-    "to_timestamp($19::double precision / 1000))"};
+    "to_timestamp($19::double precision / 1000))",
+    true};
 
 constexpr db::Statement kUpdatePayment{
     "payments.update",
@@ -56,14 +57,23 @@ constexpr db::Statement kInsertRefund{
     "processor_reference, failure_code, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
     "$7, $8, $9, $10::jsonb, to_timestamp($11::double precision / 1000))"};
 
+// The entry and its postings in one statement (the balance trigger runs once
+// per statement); its rows are a VALUES list, so that a shared transaction
+// can write the entries of several payments in one (db/merged_statement.h).
 constexpr db::Statement kInsertLedgerEntry{
     "ledger.insert_entry",
-    "WITH entry AS (INSERT INTO ledger_entries (id, merchant_id, payment_id, refund_id, kind, "
-    "created_at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000)) "
-    "RETURNING id) "
+    "WITH e (id, merchant_id, payment_id, refund_id, kind, created_ms, accounts, currencies, "
+    "amounts) AS (VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, "
+    "$6::double precision, $7::text[], $8::text[], $9::bigint[])), "
+    "entry AS (INSERT INTO ledger_entries (id, merchant_id, payment_id, refund_id, kind, "
+    "created_at) SELECT id, merchant_id, payment_id, refund_id, kind, "
+    "to_timestamp(created_ms / 1000) FROM e RETURNING id) "
     "INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) "
-    "SELECT entry.id, $2, p.account, p.currency, p.amount FROM entry, "
-    "unnest($7::text[], $8::text[], $9::bigint[]) AS p(account, currency, amount)"};
+    "SELECT e.id, e.merchant_id, p.account, p.currency, p.amount FROM entry JOIN e USING (id), "
+    "unnest(e.accounts, e.currencies, e.amounts) WITH ORDINALITY AS p(account, currency, amount, "
+    "n) "
+    "ORDER BY e.id, p.n",
+    true};
 
 constexpr db::Statement kBalance{
     "ledger.balance",

@@ -1,0 +1,155 @@
+// The writes of a created payment, as the service sends them, when several
+// payments share a transaction and their statements go merged
+// (db/merged_statement.h): each payment's rows, ledger entry, events and
+// idempotency record come out as if it had been written alone.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "db/group_commit.h"
+#include "events/cloud_event.h"
+#include "payments/ledger.h"
+#include "store/event_store.h"
+#include "store/idempotency_store.h"
+#include "store/payment_store.h"
+#include "support/eventually.h"
+#include "support/test_database.h"
+
+namespace payments::store {
+namespace {
+
+using testing::Eventually;
+using testing::QueryValue;
+using testing::TestDatabase;
+
+constexpr char kMerchant[] = "mer_01jd8k3m6w9q4r2t7v5x0y1z3a";
+constexpr int64_t kCreatedMs = 1764000000123;
+constexpr db::Statement kGate{"test.merged_gate", "SELECT pg_advisory_xact_lock(1)"};
+
+std::string Key(int k) { return "key_" + std::to_string(k); }
+std::string Token(int k) { return "token_" + std::to_string(k); }
+std::string PaymentId(int k) { return "pay_" + std::to_string(k); }
+
+// What CreatePayment writes for an auto-captured payment of k × 100 cents.
+std::vector<db::BatchItem> CreateWrites(int k, const std::string& token) {
+  Payment p;
+  p.id = PaymentId(k);
+  p.merchant_id = kMerchant;
+  p.amount = k * 100;
+  p.currency = "usd";
+  p.status = PaymentStatus::kCaptured;
+  p.amount_captured = p.amount;
+  p.card = StoredCard{"visa", "4242", 12, 2030, "fp"};
+  p.processor = "sandbox";
+  p.processor_reference = "sbx_" + std::to_string(k);
+  p.description = "it's \"quoted\" \\ " + std::to_string(k);
+  p.created = kCreatedMs / 1000;
+  const std::string body = "{\"id\":\"" + p.id + "\"}";
+  return {CompleteIdempotencyKeyItem(kMerchant, Key(k), token, 200, body),
+          InsertPaymentItem(p, kCreatedMs),
+          InsertLedgerEntryItem({"je_" + std::to_string(k), kMerchant, p.id, std::nullopt,
+                                 "capture", CapturePostings("usd", p.amount)},
+                                kCreatedMs),
+          InsertEventsItem({events::MakeEventFromJson("payment.created", kMerchant, p.id, body),
+                            events::MakeEventFromJson("payment.captured", kMerchant, p.id, body)})};
+}
+
+class MergedWritesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(db_.Migrate());
+    admin_ = db_.Connect();
+    ASSERT_TRUE(admin_->Exec("INSERT INTO merchants (id, name) VALUES ($1, 'shop')",
+                             db::Params().Add(kMerchant)));
+    pool_ = std::make_unique<db::Pool>(
+        db::PoolOptions{.connect = {.conninfo = db_.conninfo()}, .size = 4});
+    // One slot: what queues behind the gate goes in one transaction.
+    writes_ =
+        std::make_unique<db::GroupCommitter>(*pool_, db::GroupCommitOptions{.max_in_flight = 1});
+    db::GroupCommitter claims(*pool_, {});
+    for (int k = 1; k <= 4; ++k) {
+      auto claim =
+          ClaimIdempotencyKey(claims, *pool_, {kMerchant, Key(k), "POST", "/v1/payments", "hash"},
+                              Token(k), std::chrono::minutes(1));
+      ASSERT_TRUE(claim && claim->kind == ClaimResult::Kind::kClaimed);
+    }
+  }
+
+  // Runs the units in one shared transaction, in this order.
+  std::vector<payments::Result<std::vector<db::Rows>>> Together(
+      std::vector<std::vector<db::BatchItem>> units) {
+    EXPECT_TRUE(admin_->Exec("SELECT pg_advisory_lock(1)"));
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] { EXPECT_TRUE(writes_->Run({{&kGate, {}, {}}})); });
+    EXPECT_TRUE(Eventually([&] { return writes_->Stats().batches == 1; }));
+    std::vector<payments::Result<std::vector<db::Rows>>> results;
+    for (size_t i = 0; i < units.size(); ++i) results.push_back(std::unexpected(Error()));
+    for (size_t i = 0; i < units.size(); ++i) {
+      threads.emplace_back([&, i] { results[i] = writes_->Run(std::move(units[i])); });
+      EXPECT_TRUE(Eventually([&] { return writes_->Stats().waiting == static_cast<int>(i) + 1; }));
+    }
+    EXPECT_TRUE(admin_->Exec("SELECT pg_advisory_unlock(1)"));
+    for (auto& t : threads) t.join();
+    return results;
+  }
+
+  std::string Query(const std::string& sql) { return QueryValue(*admin_, sql); }
+
+  TestDatabase db_;
+  std::unique_ptr<db::Connection> admin_;
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<db::GroupCommitter> writes_;
+};
+
+TEST_F(MergedWritesTest, EachPaymentOfAMergedTransactionIsStoredAsItsOwn) {
+  auto results = Together({CreateWrites(1, Token(1)), CreateWrites(2, Token(2)),
+                           CreateWrites(3, Token(3)), CreateWrites(4, Token(4))});
+  for (auto& r : results) ASSERT_TRUE(r) << r.error().detail;
+  // The gate, then one statement for each of the four writes of all four.
+  EXPECT_EQ(writes_->Stats().statements, 5);
+  EXPECT_EQ(writes_->Stats().fallbacks, 0);
+
+  EXPECT_EQ(Query("SELECT string_agg(id || ':' || amount || ':' || description, ',' ORDER BY id) "
+                  "FROM payments"),
+            "pay_1:100:it's \"quoted\" \\ 1,pay_2:200:it's \"quoted\" \\ 2,"
+            "pay_3:300:it's \"quoted\" \\ 3,pay_4:400:it's \"quoted\" \\ 4");
+  EXPECT_EQ(Query("SELECT string_agg(DISTINCT floor(extract(epoch FROM created_at) * 1000)::text, "
+                  "',') FROM payments"),
+            std::to_string(kCreatedMs));
+  // Every entry its own postings, balanced, in the order given.
+  EXPECT_EQ(Query("SELECT string_agg(e.payment_id || ':' || p.account || ':' || p.amount, ',' "
+                  "ORDER BY p.id) FROM ledger_postings p JOIN ledger_entries e ON e.id = "
+                  "p.entry_id"),
+            "pay_1:processor_receivable:100,pay_1:merchant_balance:-100,"
+            "pay_2:processor_receivable:200,pay_2:merchant_balance:-200,"
+            "pay_3:processor_receivable:300,pay_3:merchant_balance:-300,"
+            "pay_4:processor_receivable:400,pay_4:merchant_balance:-400");
+  // Events in commit order: each payment's two, payment by payment.
+  EXPECT_EQ(Query("SELECT string_agg(subject || ':' || type, ',' ORDER BY seq) FROM events"),
+            "pay_1:payment.created,pay_1:payment.captured,pay_2:payment.created,"
+            "pay_2:payment.captured,pay_3:payment.created,pay_3:payment.captured,"
+            "pay_4:payment.created,pay_4:payment.captured");
+  // Every key completed with its own reply.
+  EXPECT_EQ(Query("SELECT string_agg(key || ':' || response_status || ':' || response_body, ',' "
+                  "ORDER BY key) FROM idempotency_keys WHERE claim_token IS NULL"),
+            "key_1:200:{\"id\":\"pay_1\"},key_2:200:{\"id\":\"pay_2\"},"
+            "key_3:200:{\"id\":\"pay_3\"},key_4:200:{\"id\":\"pay_4\"}");
+}
+
+TEST_F(MergedWritesTest, APaymentWhoseClaimWasLostFailsAloneAndTheOthersCommit) {
+  auto results = Together(
+      {CreateWrites(1, Token(1)), CreateWrites(2, "taken_over"), CreateWrites(3, Token(3))});
+  ASSERT_TRUE(results[0]) << results[0].error().detail;
+  ASSERT_FALSE(results[1]);
+  EXPECT_TRUE(IsClaimLost(results[1].error())) << results[1].error().sqlstate;
+  ASSERT_TRUE(results[2]) << results[2].error().detail;
+  EXPECT_EQ(writes_->Stats().fallbacks, 1);
+  EXPECT_EQ(Query("SELECT string_agg(id, ',' ORDER BY id) FROM payments"), "pay_1,pay_3");
+  EXPECT_EQ(Query("SELECT string_agg(payment_id, ',' ORDER BY payment_id) FROM ledger_entries"),
+            "pay_1,pay_3");
+  EXPECT_EQ(Query("SELECT count(*) FROM events WHERE subject = 'pay_2'"), "0");
+  EXPECT_EQ(Query("SELECT claim_token FROM idempotency_keys WHERE key = 'key_2'"), Token(2));
+}
+
+}  // namespace
+}  // namespace payments::store
