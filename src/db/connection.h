@@ -35,9 +35,11 @@ namespace payments::db {
 struct Statement {
   std::string_view name;
   std::string_view sql;
-  // Every parameter lies in the statement's one VALUES list and no caller
-  // needs its result rows: a shared transaction may send the rows of several
-  // units as one statement (db/merged_statement.h).
+  // Every parameter lies in the statement's one VALUES list: a shared
+  // transaction may send the rows of several units as one statement
+  // (db/merged_statement.h). Each unit then gets that statement's result
+  // rows, all units' together, and a caller that reads them finds its own
+  // (by a value only it has, such as a claim token).
   bool mergeable = false;
 };
 

@@ -25,61 +25,67 @@ bool SameStatements(const std::vector<BatchItem>& a, const std::vector<BatchItem
   return true;
 }
 
-// Appends the items of `units` (the same mergeable statements, in the same
-// order) as one statement per statement and chunk of units, parameters in
-// unit order. Appends nothing and returns false if a form cannot be made.
-bool AppendMerged(const std::vector<const std::vector<BatchItem>*>& units,
-                  std::vector<BatchItem>& all) {
-  const std::vector<BatchItem>& model = *units.front();
-  const std::vector<int> chunks = MergeChunks(static_cast<int>(units.size()));
-  std::vector<BatchItem> merged;
+// Where a unit's rows are in a batch: the index of each of its items, or of
+// the merged statement that carried it.
+struct Place {
+  std::vector<size_t> items;
+  bool merged = false;  // its items were copied, not moved, into the batch
+};
+using Places = std::vector<Place>;
+
+// Appends the items of the `members` of `units` (the same mergeable
+// statements, in the same order) as one statement per statement and chunk of
+// units, parameters in unit order, and records their places. Appends nothing
+// and returns false if a form cannot be made.
+bool AppendMerged(const std::vector<std::vector<BatchItem>*>& units,
+                  const std::vector<size_t>& members, std::vector<BatchItem>& all, Places& places) {
+  const std::vector<BatchItem>& model = *units[members.front()];
+  const std::vector<int> chunks = MergeChunks(static_cast<int>(members.size()));
+  for (size_t k = 0; k < model.size(); ++k) {
+    for (int chunk : chunks) {
+      if (Merged(*model[k].statement, chunk) == nullptr) return false;
+    }
+  }
+  for (size_t m : members) places[m] = Place{std::vector<size_t>(model.size()), true};
   for (size_t k = 0; k < model.size(); ++k) {
     size_t next = 0;
     for (int chunk : chunks) {
-      const Statement* statement = Merged(*model[k].statement, chunk);
-      if (statement == nullptr) return false;
-      BatchItem item{statement, {}, {}};
-      for (int c = 0; c < chunk; ++c) item.params.Append((*units[next++])[k].params);
-      merged.push_back(std::move(item));
+      BatchItem item{Merged(*model[k].statement, chunk), {}, {}};
+      for (int c = 0; c < chunk; ++c, ++next) {
+        item.params.Append((*units[members[next]])[k].params);
+        places[members[next]].items[k] = all.size();
+      }
+      all.push_back(std::move(item));
     }
   }
-  for (BatchItem& item : merged) all.push_back(std::move(item));
   return true;
 }
 
-constexpr size_t kMerged = static_cast<size_t>(-1);
-
 // Appends the units' items to `all`: moved, or — units of the same mergeable
-// statements — merged, with copies of their parameters. Returns where each
-// unit's rows start in `all`, or kMerged.
-std::vector<size_t> AppendUnits(const std::vector<std::vector<BatchItem>*>& units,
-                                std::vector<BatchItem>& all) {
-  std::vector<size_t> first(units.size(), 0);
+// statements — merged, with copies of their parameters. Returns the places
+// of each unit's rows.
+Places AppendUnits(const std::vector<std::vector<BatchItem>*>& units, std::vector<BatchItem>& all) {
+  Places places(units.size());
   std::vector<bool> placed(units.size(), false);
   for (size_t i = 0; i < units.size(); ++i) {
     if (placed[i]) continue;
-    std::vector<const std::vector<BatchItem>*> group{units[i]};
     std::vector<size_t> members{i};
     if (Mergeable(*units[i])) {
       for (size_t j = i + 1; j < units.size(); ++j) {
-        if (!placed[j] && SameStatements(*units[i], *units[j])) {
-          group.push_back(units[j]);
-          members.push_back(j);
-        }
+        if (!placed[j] && SameStatements(*units[i], *units[j])) members.push_back(j);
       }
     }
-    if (group.size() > 1 && AppendMerged(group, all)) {
-      for (size_t m : members) {
-        placed[m] = true;
-        first[m] = kMerged;
-      }
+    if (members.size() > 1 && AppendMerged(units, members, all, places)) {
+      for (size_t m : members) placed[m] = true;
       continue;
     }
     placed[i] = true;
-    first[i] = all.size();
-    for (BatchItem& item : *units[i]) all.push_back(std::move(item));
+    for (BatchItem& item : *units[i]) {
+      places[i].items.push_back(all.size());
+      all.push_back(std::move(item));
+    }
   }
-  return first;
+  return places;
 }
 
 }  // namespace
@@ -165,7 +171,7 @@ void GroupCommitter::RunBatch(std::vector<Unit*> batch) {
   }
   std::vector<std::vector<BatchItem>*> items;
   for (Unit* u : batch) items.push_back(&u->items);
-  const std::vector<size_t> first = AppendUnits(items, all);
+  const Places places = AppendUnits(items, all);
   all.push_back({&kCommit, {}, {}});
   statements_.fetch_add(
       static_cast<int64_t>(all.size()) - 2 - (options_.synchronous_commit ? 0 : 1),
@@ -180,19 +186,19 @@ void GroupCommitter::RunBatch(std::vector<Unit*> batch) {
     broken = (*lease)->broken();
   }
 
-  // Give every unit its items back (a fallback runs them again) and its rows.
+  // Give every unit its items back (a fallback runs them again) and its rows:
+  // a merged statement's rows go to every unit it carried, to find its own.
   for (size_t i = 0; i < batch.size(); ++i) {
     Unit* u = batch[i];
-    if (first[i] == kMerged) {
-      if (rows) u->result.emplace(std::vector<Rows>(u->items.size()));
-      continue;
+    const Place& place = places[i];
+    if (!place.merged) {
+      for (size_t k = 0; k < u->items.size(); ++k) u->items[k] = std::move(all[place.items[k]]);
     }
-    size_t at = first[i];
-    const size_t begin = at;
-    for (BatchItem& item : u->items) item = std::move(all[at++]);
     if (rows) {
-      u->result.emplace(std::vector<Rows>(std::make_move_iterator(rows->begin() + begin),
-                                          std::make_move_iterator(rows->begin() + at)));
+      std::vector<Rows> own;
+      own.reserve(place.items.size());
+      for (size_t at : place.items) own.push_back((*rows)[at]);
+      u->result.emplace(std::move(own));
     }
   }
   if (rows) {

@@ -16,7 +16,8 @@
 // Units whose statements are all mergeable (Statement::mergeable) and the
 // same, in the same order — the same kind of request — go merged: one
 // statement per statement for all their rows (db/merged_statement.h), so
-// PostgreSQL starts one executor per table instead of one per request.
+// PostgreSQL starts one executor per table instead of one per request. A
+// merged statement's result rows go to every unit it carried.
 //
 // The units of a batch must not depend on one another (each request writes
 // its own rows). When the shared transaction fails with an error from the

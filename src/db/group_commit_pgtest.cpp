@@ -25,6 +25,9 @@ constexpr Statement kGate{"test.group_gate", "SELECT pg_advisory_xact_lock($1)"}
 // The same insert, mergeable: it asks for no rows back.
 constexpr Statement kAdd{"test.group_add", "INSERT INTO t VALUES ($1)", true};
 constexpr Statement kAddNote{"test.group_add_note", "INSERT INTO notes VALUES ($1, $2)", true};
+// Mergeable with rows: a merged statement's rows go to every unit it carried.
+constexpr Statement kAddReturning{"test.group_add_returning",
+                                  "INSERT INTO t VALUES ($1) RETURNING k * 10", true};
 
 std::vector<BatchItem> Insert(int k) { return {{&kInsert, {}, Params().Add(k)}}; }
 std::vector<BatchItem> Add(int k) { return {{&kAdd, {}, Params().Add(k)}}; }
@@ -221,6 +224,23 @@ TEST_F(GroupCommitTest, TheSameMergeableStatementsOfSeveralUnitsGoAsOneStatement
   EXPECT_EQ(Keys(), "1,2,3,4,5,6,7,8,9,10");
   EXPECT_EQ(QueryValue(*admin_, "SELECT string_agg(note, ',' ORDER BY k) FROM notes"),
             "note 1,note 2,note 3,note 4,note 5,note 6,note 7,note 8,note 9,note 10");
+}
+
+TEST_F(GroupCommitTest, EveryUnitOfAMergedStatementGetsItsRowsAndFindsItsOwnAmongThem) {
+  std::vector<std::vector<BatchItem>> units;
+  for (int k = 1; k <= 3; ++k) units.push_back({{&kAddReturning, {}, Params().Add(k)}});
+  auto results = QueuedTogether(std::move(units));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(results[i]) << results[i].error().detail;
+    const Rows& rows = (*results[i])[0];
+    bool own = false;
+    for (int r = 0; r < rows.size(); ++r) own = own || rows.Int64(r, 0) == (i + 1) * 10;
+    EXPECT_TRUE(own) << "unit " << i;
+  }
+  // Three units are 2 + 1: the first two share a statement and its two rows.
+  EXPECT_EQ((*results[0])[0].size(), 2);
+  EXPECT_EQ((*results[1])[0].size(), 2);
+  EXPECT_EQ((*results[2])[0].size(), 1);
 }
 
 TEST_F(GroupCommitTest, UnitsOfOtherStatementsInTheSameTransactionGetTheirOwnRows) {

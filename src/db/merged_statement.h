@@ -8,9 +8,9 @@
 //   // three->sql: "... VALUES ($1, …, $19), ($20, …, $38), ($39, …, $57)"
 //
 // A mergeable statement (Statement::mergeable) keeps every parameter inside
-// its one VALUES list, one or more parenthesized rows, and its callers need
-// none of its result rows. Units are merged in chunks of powers of two
-// (MergeChunks), so that a connection prepares at most seven forms of each
+// its one VALUES list, one or more parenthesized rows; each unit gets the
+// merged statement's result rows, all units' together, and finds its own. Units are merged in
+// chunks of powers of two (MergeChunks), so that a connection prepares at most seven forms of each
 // statement for up to 64 units.
 //
 // Pure logic, no I/O. Merged() is thread-safe; its statements live as long

@@ -1,6 +1,8 @@
 // The rows a query returned: an owning wrapper of a PGresult with typed
-// accessors. Values are read in libpq's text format. Movable, not copyable;
-// not thread-safe.
+// accessors. Values are read in libpq's text format. Copies share the result,
+// which nothing writes after libpq made it, so copies may be read from
+// several threads (libpq allows it); one Rows is not to be assigned while
+// another thread reads it.
 //
 //   Rows rows = *conn.Exec("SELECT id, amount FROM payments WHERE id = $1", p);
 //   for (int r = 0; r < rows.size(); ++r) use(rows.Text(r, 0), rows.Int64(r, 1));
@@ -19,7 +21,7 @@ namespace payments::db {
 class Rows {
  public:
   Rows() = default;
-  explicit Rows(PGresult* result) : result_(result) {}
+  explicit Rows(PGresult* result) : result_(result, PQclear) {}
 
   int size() const { return result_ ? PQntuples(result_.get()) : 0; }
   bool empty() const { return size() == 0; }
@@ -40,10 +42,7 @@ class Rows {
   int64_t affected() const;
 
  private:
-  struct Clear {
-    void operator()(PGresult* r) const { PQclear(r); }
-  };
-  std::unique_ptr<PGresult, Clear> result_;
+  std::shared_ptr<PGresult> result_;
 };
 
 }  // namespace payments::db

@@ -5,23 +5,33 @@
 namespace payments::store {
 namespace {
 
-// Claims a new key, restarts an expired one, or takes over an abandoned claim
-// of the same request; otherwise leaves the row alone and returns nothing.
+// Claims a new key, restarts an expired one (older than the 24-hour
+// retention), or takes over an abandoned claim of the same request;
+// otherwise leaves the row alone. Returns the token of every row it claimed:
+// its rows are a VALUES list, so that a shared transaction can claim the keys
+// of several requests in one statement (db/merged_statement.h), and each
+// finds its own token among them. Two claims of one key in one statement fail
+// it (a row cannot be changed twice by one command), and the shared
+// transaction runs each claim alone.
 constexpr db::Statement kClaim{
     "idempotency.claim",
     "INSERT INTO idempotency_keys AS k (merchant_id, key, request_method, request_path, "
-    "request_hash, claim_token, locked_until) VALUES ($1, $2, $3, $4, $5, $6, "
-    "now() + $7::bigint * interval '1 millisecond') "
+    "request_hash, claim_token, locked_until) "
+    "SELECT merchant_id, key, method, path, hash, token, now() + lock_ms * interval '1 "
+    "millisecond' "
+    "FROM (VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint)) "
+    "AS v (merchant_id, key, method, path, hash, token, lock_ms) "
     "ON CONFLICT (merchant_id, key) DO UPDATE SET request_method = EXCLUDED.request_method, "
     "request_path = EXCLUDED.request_path, request_hash = EXCLUDED.request_hash, "
     "claim_token = EXCLUDED.claim_token, locked_until = EXCLUDED.locked_until, "
     "response_status = NULL, response_body = NULL, completed_at = NULL, "
-    "created_at = CASE WHEN k.created_at < now() - $8::bigint * interval '1 second' "
+    "created_at = CASE WHEN k.created_at < now() - interval '24 hours' "
     "THEN now() ELSE k.created_at END "
-    "WHERE k.created_at < now() - $8::bigint * interval '1 second' "
+    "WHERE k.created_at < now() - interval '24 hours' "
     "OR (k.response_status IS NULL AND k.locked_until < now() "
     "AND k.request_hash = EXCLUDED.request_hash) "
-    "RETURNING claim_token"};
+    "RETURNING claim_token",
+    true};
 
 constexpr db::Statement kRead{
     "idempotency.read",
@@ -54,8 +64,6 @@ constexpr db::Statement kRelease{
     "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND claim_token = $3 "
     "AND response_status IS NULL"};
 
-constexpr int64_t kTtlSeconds = 24 * 3600;
-
 }  // namespace
 
 payments::Result<ClaimResult> ClaimIdempotencyKey(db::GroupCommitter& claims, db::Pool& pool,
@@ -65,7 +73,7 @@ payments::Result<ClaimResult> ClaimIdempotencyKey(db::GroupCommitter& claims, db
   auto claim = [&] {
     db::Params params;
     params.Add(req.merchant_id).Add(req.key).Add(req.method).Add(req.path).Add(req.request_hash);
-    params.Add(token).Add(static_cast<int64_t>(lock.count())).Add(kTtlSeconds);
+    params.Add(token).Add(static_cast<int64_t>(lock.count()));
     return claims.Run({{&kClaim, {}, std::move(params)}});
   };
   auto claimed = claim();
@@ -73,8 +81,10 @@ payments::Result<ClaimResult> ClaimIdempotencyKey(db::GroupCommitter& claims, db
   // finds itself. A timeout or a busy pool would only wait twice.
   if (!claimed && db::IsOutcomeUnknown(claimed.error())) claimed = claim();
   if (!claimed) return std::unexpected(claimed.error());
-  const db::Rows& ours = claimed->front();
-  if (!ours.empty() && ours.Text(0, 0) == token) return ClaimResult{};
+  const db::Rows& claimed_rows = claimed->front();
+  for (int r = 0; r < claimed_rows.size(); ++r) {
+    if (claimed_rows.Text(r, 0) == token) return ClaimResult{};
+  }
 
   auto rows = db::Read(pool, [&](db::Connection& conn) {
     return conn.Run(kRead, db::Params().Add(req.merchant_id).Add(req.key));

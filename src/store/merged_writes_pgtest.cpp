@@ -4,6 +4,7 @@
 // idempotency record come out as if it had been written alone.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <thread>
 
 #include "db/group_commit.h"
@@ -75,22 +76,43 @@ class MergedWritesTest : public ::testing::Test {
     }
   }
 
-  // Runs the units in one shared transaction, in this order.
-  std::vector<payments::Result<std::vector<db::Rows>>> Together(
-      std::vector<std::vector<db::BatchItem>> units) {
+  // Runs the jobs, each on a thread of its own and each one unit of writes_,
+  // queued in this order behind a transaction that waits for the test: they
+  // share the next transaction.
+  void Gated(std::vector<std::function<void()>> jobs) {
     EXPECT_TRUE(admin_->Exec("SELECT pg_advisory_lock(1)"));
+    const int64_t batches = writes_->Stats().batches;
     std::vector<std::thread> threads;
     threads.emplace_back([&] { EXPECT_TRUE(writes_->Run({{&kGate, {}, {}}})); });
-    EXPECT_TRUE(Eventually([&] { return writes_->Stats().batches == 1; }));
-    std::vector<payments::Result<std::vector<db::Rows>>> results;
-    for (size_t i = 0; i < units.size(); ++i) results.push_back(std::unexpected(Error()));
-    for (size_t i = 0; i < units.size(); ++i) {
-      threads.emplace_back([&, i] { results[i] = writes_->Run(std::move(units[i])); });
+    EXPECT_TRUE(Eventually([&] { return writes_->Stats().batches == batches + 1; }));
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      threads.emplace_back(jobs[i]);
       EXPECT_TRUE(Eventually([&] { return writes_->Stats().waiting == static_cast<int>(i) + 1; }));
     }
     EXPECT_TRUE(admin_->Exec("SELECT pg_advisory_unlock(1)"));
     for (auto& t : threads) t.join();
+  }
+
+  std::vector<payments::Result<std::vector<db::Rows>>> Together(
+      std::vector<std::vector<db::BatchItem>> units) {
+    std::vector<payments::Result<std::vector<db::Rows>>> results;
+    std::vector<std::function<void()>> jobs;
+    for (size_t i = 0; i < units.size(); ++i) results.push_back(std::unexpected(Error()));
+    for (size_t i = 0; i < units.size(); ++i) {
+      jobs.push_back([&, i] { results[i] = writes_->Run(std::move(units[i])); });
+    }
+    Gated(std::move(jobs));
     return results;
+  }
+
+  // Claims (merchant, key) for `token` through writes_ (so that the claims
+  // can share its gated transaction), as the service claims through its own.
+  ClaimResult::Kind Claim(const std::string& key, const std::string& token) {
+    auto claim =
+        ClaimIdempotencyKey(*writes_, *pool_, {kMerchant, key, "POST", "/v1/payments", "hash"},
+                            token, std::chrono::minutes(1));
+    EXPECT_TRUE(claim) << claim.error().detail;
+    return claim ? claim->kind : ClaimResult::Kind::kInProgress;
   }
 
   std::string Query(const std::string& sql) { return QueryValue(*admin_, sql); }
@@ -149,6 +171,37 @@ TEST_F(MergedWritesTest, APaymentWhoseClaimWasLostFailsAloneAndTheOthersCommit) 
             "pay_1,pay_3");
   EXPECT_EQ(Query("SELECT count(*) FROM events WHERE subject = 'pay_2'"), "0");
   EXPECT_EQ(Query("SELECT claim_token FROM idempotency_keys WHERE key = 'key_2'"), Token(2));
+}
+
+TEST_F(MergedWritesTest, ClaimsOfSeveralRequestsInOneStatementEachFindTheirOwnToken) {
+  std::vector<ClaimResult::Kind> kinds(4, ClaimResult::Kind::kMismatch);
+  const int64_t statements = writes_->Stats().statements;
+  Gated({[&] { kinds[0] = Claim("key_a", "token_a"); },
+         [&] { kinds[1] = Claim("key_b", "token_b"); },
+         [&] { kinds[2] = Claim("key_c", "token_c"); },
+         [&] { kinds[3] = Claim("key_d", "token_d"); }});
+  for (auto kind : kinds) EXPECT_EQ(kind, ClaimResult::Kind::kClaimed);
+  EXPECT_EQ(writes_->Stats().statements - statements, 2);  // the gate and the four claims
+  EXPECT_EQ(Query("SELECT string_agg(key || ':' || claim_token, ',' ORDER BY key) FROM "
+                  "idempotency_keys WHERE key ~ '^key_[a-d]$'"),
+            "key_a:token_a,key_b:token_b,key_c:token_c,key_d:token_d");
+  // Claimed now, by another request: no claim for a second token.
+  EXPECT_EQ(Claim("key_b", "token_e"), ClaimResult::Kind::kInProgress);
+}
+
+TEST_F(MergedWritesTest, TwoClaimsOfOneKeyInOneStatementRunAloneAndOnlyOneWins) {
+  std::vector<ClaimResult::Kind> kinds(3, ClaimResult::Kind::kMismatch);
+  Gated({[&] { kinds[0] = Claim("key_x", "token_x1"); },
+         [&] { kinds[1] = Claim("key_x", "token_x2"); },
+         [&] { kinds[2] = Claim("key_y", "token_y"); }});
+  EXPECT_EQ(writes_->Stats().fallbacks, 1);  // one command cannot claim one row twice
+  // Alone, at the same time: either may win, never both.
+  const bool first_won = kinds[0] == ClaimResult::Kind::kClaimed;
+  EXPECT_EQ(kinds[first_won ? 1 : 0], ClaimResult::Kind::kInProgress);
+  EXPECT_EQ(kinds[first_won ? 0 : 1], ClaimResult::Kind::kClaimed);
+  EXPECT_EQ(kinds[2], ClaimResult::Kind::kClaimed);
+  EXPECT_EQ(Query("SELECT claim_token FROM idempotency_keys WHERE key = 'key_x'"),
+            first_won ? "token_x1" : "token_x2");
 }
 
 }  // namespace
