@@ -24,6 +24,10 @@ int64_t UnixMillis(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+int64_t UnixMicros(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
 YearMonth CurrentYearMonth(Clock::time_point now) {
   const std::time_t t = Clock::to_time_t(now);
   std::tm tm{};
@@ -183,7 +187,7 @@ payments::Result<Reply> PaymentService::CreatePayment(
 
         const int64_t created_ms = UnixMillis(now);
         std::vector<db::BatchItem> items = exec.Store(reply);
-        items.push_back(store::InsertPaymentItem(p, created_ms));
+        items.push_back(store::InsertPaymentItem(p, UnixMicros(now)));
         if (p.status == PaymentStatus::kCaptured) {
           items.push_back(
               store::InsertLedgerEntryItem({NewId("je", now), merchant_id, p.id, std::nullopt,

@@ -25,6 +25,7 @@ using testing::TestDatabase;
 
 constexpr char kMerchant[] = "mer_01jd8k3m6w9q4r2t7v5x0y1z3a";
 constexpr int64_t kCreatedMs = 1764000000123;
+constexpr int64_t kCreatedUs = kCreatedMs * 1000 + 456;
 constexpr db::Statement kGate{"test.merged_gate", "SELECT pg_advisory_xact_lock(1)"};
 
 std::string Key(int k) { return "key_" + std::to_string(k); }
@@ -47,7 +48,7 @@ std::vector<db::BatchItem> CreateWrites(int k, const std::string& token) {
   p.created = kCreatedMs / 1000;
   const std::string body = "{\"id\":\"" + p.id + "\"}";
   return {CompleteIdempotencyKeyItem(kMerchant, Key(k), token, 200, body),
-          InsertPaymentItem(p, kCreatedMs),
+          InsertPaymentItem(p, kCreatedUs),
           InsertLedgerEntryItem({"je_" + std::to_string(k), kMerchant, p.id, std::nullopt,
                                  "capture", CapturePostings("usd", p.amount)},
                                 kCreatedMs),
@@ -135,9 +136,9 @@ TEST_F(MergedWritesTest, EachPaymentOfAMergedTransactionIsStoredAsItsOwn) {
                   "FROM payments"),
             "pay_1:100:it's \"quoted\" \\ 1,pay_2:200:it's \"quoted\" \\ 2,"
             "pay_3:300:it's \"quoted\" \\ 3,pay_4:400:it's \"quoted\" \\ 4");
-  EXPECT_EQ(Query("SELECT string_agg(DISTINCT floor(extract(epoch FROM created_at) * 1000)::text, "
-                  "',') FROM payments"),
-            std::to_string(kCreatedMs));
+  EXPECT_EQ(Query("SELECT string_agg(DISTINCT (extract(epoch FROM created_at) * 1000000)::bigint"
+                  "::text, ',') FROM payments"),
+            std::to_string(kCreatedUs));
   // Every entry its own postings, balanced, in the order given.
   EXPECT_EQ(Query("SELECT string_agg(e.payment_id || ':' || p.account || ':' || p.amount, ',' "
                   "ORDER BY p.id) FROM ledger_postings p JOIN ledger_entries e ON e.id = "

@@ -19,8 +19,8 @@ constexpr db::Statement kInsertPayment{
     "amount_refunded, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, "
     "processor, processor_reference, failure_code, failure_message, description, metadata, "
     "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-    "$14, $15, $16, $17, $18::jsonb, to_timestamp($19::double precision / 1000), "
-    "to_timestamp($19::double precision / 1000))",
+    "$14, $15, $16, $17, $18::jsonb, timestamptz 'epoch' + $19::bigint * interval '1 microsecond', "
+    "timestamptz 'epoch' + $19::bigint * interval '1 microsecond')",
     true};
 
 constexpr db::Statement kUpdatePayment{
@@ -122,13 +122,13 @@ Payment ReadPayment(const db::Rows& rows, int r) {
 
 }  // namespace
 
-db::BatchItem InsertPaymentItem(const Payment& p, int64_t created_ms) {
+db::BatchItem InsertPaymentItem(const Payment& p, int64_t created_us) {
   db::Params params;
   params.Add(p.id).Add(p.merchant_id).Add(p.amount).Add(p.currency).Add(ToString(p.status));
   params.Add(p.amount_captured).Add(p.amount_refunded).Add(p.card.brand).Add(p.card.last4);
   params.Add(p.card.exp_month).Add(p.card.exp_year).Add(p.card.fingerprint).Add(p.processor);
   params.Add(p.processor_reference).Add(p.failure_code).Add(p.failure_message).Add(p.description);
-  params.Add(MetadataText(p.metadata)).Add(created_ms);
+  params.Add(MetadataText(p.metadata)).Add(created_us);
   return db::BatchItem{&kInsertPayment, {}, std::move(params)};
 }
 
@@ -162,8 +162,8 @@ payments::Status RunItem(db::Connection& conn, const db::BatchItem& item) {
 
 }  // namespace
 
-payments::Status InsertPayment(db::Connection& conn, const Payment& p, int64_t created_ms) {
-  return RunItem(conn, InsertPaymentItem(p, created_ms));
+payments::Status InsertPayment(db::Connection& conn, const Payment& p, int64_t created_us) {
+  return RunItem(conn, InsertPaymentItem(p, created_us));
 }
 
 payments::Status UpdatePayment(db::Connection& conn, const Payment& p) {

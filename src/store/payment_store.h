@@ -16,8 +16,10 @@
 
 namespace payments::store {
 
-// created_ms: creation time in Unix milliseconds (ordering needs more than seconds).
-payments::Status InsertPayment(db::Connection& conn, const Payment& payment, int64_t created_ms);
+// created_us: creation time in Unix microseconds. Payments list newest first
+// by it, so it must tell apart two payments one client creates one after the
+// other; within one millisecond they would tie, and the tie goes by id.
+payments::Status InsertPayment(db::Connection& conn, const Payment& payment, int64_t created_us);
 // Writes status, amounts, processor reference and failure fields.
 payments::Status UpdatePayment(db::Connection& conn, const Payment& payment);
 // The merchant's payment, or nullopt for an unknown id or another merchant's.
@@ -57,7 +59,7 @@ payments::Result<std::map<std::string, int64_t>> MerchantBalance(db::Connection&
 
 // The same writes and the lookup as batch items, for db::BeginBatch and
 // db::CommitBatch (several statements per round trip).
-db::BatchItem InsertPaymentItem(const Payment& payment, int64_t created_ms);
+db::BatchItem InsertPaymentItem(const Payment& payment, int64_t created_us);
 db::BatchItem UpdatePaymentItem(const Payment& payment);
 db::BatchItem InsertRefundItem(const Refund& refund, int64_t created_ms);
 db::BatchItem InsertLedgerEntryItem(const LedgerEntry& entry, int64_t created_ms);

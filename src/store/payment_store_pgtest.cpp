@@ -1,0 +1,52 @@
+// Payments list newest first, also when one client creates two within a
+// millisecond (PaymentsApiTest.ListsNewestFirstWithCursorPagination failed
+// half the time on a fast machine while creation times were milliseconds).
+#include <gtest/gtest.h>
+
+#include "store/payment_store.h"
+#include "support/test_database.h"
+
+namespace payments::store {
+namespace {
+
+using testing::TestDatabase;
+
+constexpr char kMerchant[] = "mer_01jd8k3m6w9q4r2t7v5x0y1z3a";
+
+Payment APayment(std::string id) {
+  Payment p;
+  p.id = std::move(id);
+  p.merchant_id = kMerchant;
+  p.amount = 100;
+  p.currency = "usd";
+  p.status = PaymentStatus::kAuthorized;
+  p.card = StoredCard{"visa", "4242", 12, 2030, "fp"};
+  p.processor = "sandbox";
+  return p;
+}
+
+TEST(PaymentStoreTest, PaymentsCreatedWithinOneMillisecondListNewestFirst) {
+  TestDatabase db;
+  ASSERT_TRUE(db.Migrate());
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn->Exec("INSERT INTO merchants (id, name) VALUES ($1, 'shop')",
+                         db::Params().Add(kMerchant)));
+  // The later one has the smaller id: a tie on the time would put it last.
+  const int64_t us = 1764000000123000;
+  ASSERT_TRUE(InsertPayment(*conn, APayment("pay_b_earlier"), us + 100));
+  ASSERT_TRUE(InsertPayment(*conn, APayment("pay_a_later"), us + 101));
+
+  auto page = ListPayments(*conn, kMerchant, 10, std::nullopt);
+  ASSERT_TRUE(page) << page.error().detail;
+  ASSERT_EQ(page->payments.size(), 2u);
+  EXPECT_EQ(page->payments[0].id, "pay_a_later");
+  EXPECT_EQ(page->payments[1].id, "pay_b_earlier");
+  // The cursor walks in the same order.
+  auto next = ListPayments(*conn, kMerchant, 1, "pay_a_later");
+  ASSERT_TRUE(next) << next.error().detail;
+  ASSERT_EQ(next->payments.size(), 1u);
+  EXPECT_EQ(next->payments[0].id, "pay_b_earlier");
+}
+
+}  // namespace
+}  // namespace payments::store
