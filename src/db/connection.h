@@ -39,7 +39,8 @@ struct Statement {
   // transaction may send the rows of several units as one statement
   // (db/merged_statement.h). Each unit then gets that statement's result
   // rows, all units' together, and a caller that reads them finds its own
-  // (by a value only it has, such as a claim token).
+  // (by a value only it has, such as a claim token) — never by position or
+  // by the count of rows affected.
   bool mergeable = false;
 };
 

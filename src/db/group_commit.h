@@ -4,8 +4,9 @@
 //   db::GroupCommitter writes(pool, {});
 //   auto rows = writes.Run(std::move(items));  // as RunTransactionBatch(pool, items)
 //
-// Each caller's items (a unit) are all-or-nothing and get back exactly the
-// rows they would get from RunTransactionBatch. A caller that finds fewer
+// Each caller's items (a unit) are all-or-nothing and get back the rows they
+// would get from RunTransactionBatch — except for a merged statement (below),
+// whose rows are all its units' together. A caller that finds fewer
 // than `max_in_flight` batches on their way leads: it takes the units queued
 // so far (up to `max_units`), sends BEGIN, their items and COMMIT in one
 // pipeline, and hands every unit its rows. Callers that arrive while batches

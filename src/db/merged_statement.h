@@ -13,8 +13,8 @@
 // chunks of powers of two (MergeChunks), so that a connection prepares at most seven forms of each
 // statement for up to 64 units.
 //
-// Pure logic, no I/O. Merged() is thread-safe; its statements live as long
-// as the process.
+// Pure logic, no I/O. Merged() is thread-safe; its statements live until
+// the process exits (static storage).
 #pragma once
 
 #include <optional>

@@ -10,17 +10,17 @@ namespace {
 // otherwise leaves the row alone. Returns the token of every row it claimed:
 // its rows are a VALUES list, so that a shared transaction can claim the keys
 // of several requests in one statement (db/merged_statement.h), and each
-// finds its own token among them. Two claims of one key in one statement fail
-// it (a row cannot be changed twice by one command), and the shared
-// transaction runs each claim alone.
+// finds its own token among them. Of two claims of one key in one statement
+// only one is tried (DISTINCT ON: a command may not change a row twice); the
+// other finds it afterwards, as a claim in a statement of its own would.
 constexpr db::Statement kClaim{
     "idempotency.claim",
     "INSERT INTO idempotency_keys AS k (merchant_id, key, request_method, request_path, "
     "request_hash, claim_token, locked_until) "
-    "SELECT merchant_id, key, method, path, hash, token, now() + lock_ms * interval '1 "
-    "millisecond' "
+    "SELECT DISTINCT ON (merchant_id, key) merchant_id, key, method, path, hash, token, "
+    "now() + lock_ms * interval '1 millisecond' "
     "FROM (VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint)) "
-    "AS v (merchant_id, key, method, path, hash, token, lock_ms) "
+    "AS v (merchant_id, key, method, path, hash, token, lock_ms) ORDER BY merchant_id, key "
     "ON CONFLICT (merchant_id, key) DO UPDATE SET request_method = EXCLUDED.request_method, "
     "request_path = EXCLUDED.request_path, request_hash = EXCLUDED.request_hash, "
     "claim_token = EXCLUDED.claim_token, locked_until = EXCLUDED.locked_until, "

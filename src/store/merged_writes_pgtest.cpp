@@ -190,13 +190,33 @@ TEST_F(MergedWritesTest, ClaimsOfSeveralRequestsInOneStatementEachFindTheirOwnTo
   EXPECT_EQ(Claim("key_b", "token_e"), ClaimResult::Kind::kInProgress);
 }
 
-TEST_F(MergedWritesTest, TwoClaimsOfOneKeyInOneStatementRunAloneAndOnlyOneWins) {
+TEST_F(MergedWritesTest, ClaimsThatLoseInAMergedStatementFindWhoHoldsTheirKey) {
+  // key_1 is claimed (SetUp), key_2 completed; the other two are new.
+  ASSERT_TRUE(writes_->Run(CreateWrites(2, Token(2))));
+  std::vector<ClaimResult::Kind> kinds(4, ClaimResult::Kind::kMismatch);
+  const int64_t statements = writes_->Stats().statements;
+  Gated({[&] { kinds[0] = Claim(Key(1), "token_other1"); },
+         [&] { kinds[1] = Claim("key_new1", "token_new1"); },
+         [&] { kinds[2] = Claim(Key(2), "token_other2"); },
+         [&] { kinds[3] = Claim("key_new2", "token_new2"); }});
+  EXPECT_EQ(writes_->Stats().statements - statements, 2);  // the gate and the four claims
+  EXPECT_EQ(kinds[0], ClaimResult::Kind::kInProgress);
+  EXPECT_EQ(kinds[1], ClaimResult::Kind::kClaimed);
+  EXPECT_EQ(kinds[2], ClaimResult::Kind::kCompleted);
+  EXPECT_EQ(kinds[3], ClaimResult::Kind::kClaimed);
+  EXPECT_EQ(Query("SELECT claim_token FROM idempotency_keys WHERE key = 'key_1'"), Token(1));
+}
+
+TEST_F(MergedWritesTest, TwoClaimsOfOneKeyInOneStatementOnlyOneWins) {
   std::vector<ClaimResult::Kind> kinds(3, ClaimResult::Kind::kMismatch);
+  const int64_t statements = writes_->Stats().statements;
   Gated({[&] { kinds[0] = Claim("key_x", "token_x1"); },
          [&] { kinds[1] = Claim("key_x", "token_x2"); },
          [&] { kinds[2] = Claim("key_y", "token_y"); }});
-  EXPECT_EQ(writes_->Stats().fallbacks, 1);  // one command cannot claim one row twice
-  // Alone, at the same time: either may win, never both.
+  // Only one of the two is tried; the other finds it claimed. Nothing fails
+  // and nothing runs again alone.
+  EXPECT_EQ(writes_->Stats().fallbacks, 0);
+  EXPECT_EQ(writes_->Stats().statements - statements, 3);  // the gate, then 2 + 1 claims
   const bool first_won = kinds[0] == ClaimResult::Kind::kClaimed;
   EXPECT_EQ(kinds[first_won ? 1 : 0], ClaimResult::Kind::kInProgress);
   EXPECT_EQ(kinds[first_won ? 0 : 1], ClaimResult::Kind::kClaimed);
