@@ -41,17 +41,20 @@ bool AppendMerged(const std::vector<std::vector<BatchItem>*>& units,
                   const std::vector<size_t>& members, std::vector<BatchItem>& all, Places& places) {
   const std::vector<BatchItem>& model = *units[members.front()];
   const std::vector<int> chunks = MergeChunks(static_cast<int>(members.size()));
-  for (size_t k = 0; k < model.size(); ++k) {
+  // forms[k * chunks.size() + c]: statement k for chunk c, all found first.
+  std::vector<const Statement*> forms;
+  for (const BatchItem& item : model) {
     for (int chunk : chunks) {
-      if (Merged(*model[k].statement, chunk) == nullptr) return false;
+      forms.push_back(Merged(*item.statement, chunk));
+      if (forms.back() == nullptr) return false;
     }
   }
   for (size_t m : members) places[m] = Place{std::vector<size_t>(model.size()), true};
   for (size_t k = 0; k < model.size(); ++k) {
     size_t next = 0;
-    for (int chunk : chunks) {
-      BatchItem item{Merged(*model[k].statement, chunk), {}, {}};
-      for (int c = 0; c < chunk; ++c, ++next) {
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      BatchItem item{forms[k * chunks.size() + c], {}, {}};
+      for (int u = 0; u < chunks[c]; ++u, ++next) {
         item.params.Append((*units[members[next]])[k].params);
         places[members[next]].items[k] = all.size();
       }

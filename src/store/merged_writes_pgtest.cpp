@@ -116,6 +116,19 @@ class MergedWritesTest : public ::testing::Test {
     return claim ? claim->kind : ClaimResult::Kind::kInProgress;
   }
 
+  // Claims each (key, token) on a thread of its own, all in one shared
+  // transaction, and returns what each got, in order.
+  std::vector<ClaimResult::Kind> ClaimTogether(
+      const std::vector<std::pair<std::string, std::string>>& claims) {
+    std::vector<ClaimResult::Kind> kinds(claims.size(), ClaimResult::Kind::kMismatch);
+    std::vector<std::function<void()>> jobs;
+    for (size_t i = 0; i < claims.size(); ++i) {
+      jobs.push_back([&, i] { kinds[i] = Claim(claims[i].first, claims[i].second); });
+    }
+    Gated(std::move(jobs));
+    return kinds;
+  }
+
   std::string Query(const std::string& sql) { return QueryValue(*admin_, sql); }
 
   TestDatabase db_;
@@ -175,12 +188,9 @@ TEST_F(MergedWritesTest, APaymentWhoseClaimWasLostFailsAloneAndTheOthersCommit) 
 }
 
 TEST_F(MergedWritesTest, ClaimsOfSeveralRequestsInOneStatementEachFindTheirOwnToken) {
-  std::vector<ClaimResult::Kind> kinds(4, ClaimResult::Kind::kMismatch);
   const int64_t statements = writes_->Stats().statements;
-  Gated({[&] { kinds[0] = Claim("key_a", "token_a"); },
-         [&] { kinds[1] = Claim("key_b", "token_b"); },
-         [&] { kinds[2] = Claim("key_c", "token_c"); },
-         [&] { kinds[3] = Claim("key_d", "token_d"); }});
+  const auto kinds = ClaimTogether(
+      {{"key_a", "token_a"}, {"key_b", "token_b"}, {"key_c", "token_c"}, {"key_d", "token_d"}});
   for (auto kind : kinds) EXPECT_EQ(kind, ClaimResult::Kind::kClaimed);
   EXPECT_EQ(writes_->Stats().statements - statements, 2);  // the gate and the four claims
   EXPECT_EQ(Query("SELECT string_agg(key || ':' || claim_token, ',' ORDER BY key) FROM "
@@ -193,12 +203,11 @@ TEST_F(MergedWritesTest, ClaimsOfSeveralRequestsInOneStatementEachFindTheirOwnTo
 TEST_F(MergedWritesTest, ClaimsThatLoseInAMergedStatementFindWhoHoldsTheirKey) {
   // key_1 is claimed (SetUp), key_2 completed; the other two are new.
   ASSERT_TRUE(writes_->Run(CreateWrites(2, Token(2))));
-  std::vector<ClaimResult::Kind> kinds(4, ClaimResult::Kind::kMismatch);
   const int64_t statements = writes_->Stats().statements;
-  Gated({[&] { kinds[0] = Claim(Key(1), "token_other1"); },
-         [&] { kinds[1] = Claim("key_new1", "token_new1"); },
-         [&] { kinds[2] = Claim(Key(2), "token_other2"); },
-         [&] { kinds[3] = Claim("key_new2", "token_new2"); }});
+  const auto kinds = ClaimTogether({{Key(1), "token_other1"},
+                                    {"key_new1", "token_new1"},
+                                    {Key(2), "token_other2"},
+                                    {"key_new2", "token_new2"}});
   EXPECT_EQ(writes_->Stats().statements - statements, 2);  // the gate and the four claims
   EXPECT_EQ(kinds[0], ClaimResult::Kind::kInProgress);
   EXPECT_EQ(kinds[1], ClaimResult::Kind::kClaimed);
@@ -208,11 +217,9 @@ TEST_F(MergedWritesTest, ClaimsThatLoseInAMergedStatementFindWhoHoldsTheirKey) {
 }
 
 TEST_F(MergedWritesTest, TwoClaimsOfOneKeyInOneStatementOnlyOneWins) {
-  std::vector<ClaimResult::Kind> kinds(3, ClaimResult::Kind::kMismatch);
   const int64_t statements = writes_->Stats().statements;
-  Gated({[&] { kinds[0] = Claim("key_x", "token_x1"); },
-         [&] { kinds[1] = Claim("key_x", "token_x2"); },
-         [&] { kinds[2] = Claim("key_y", "token_y"); }});
+  const auto kinds =
+      ClaimTogether({{"key_x", "token_x1"}, {"key_x", "token_x2"}, {"key_y", "token_y"}});
   // Only one of the two is tried; the other finds it claimed. Nothing fails
   // and nothing runs again alone.
   EXPECT_EQ(writes_->Stats().fallbacks, 0);

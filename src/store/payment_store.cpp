@@ -70,9 +70,8 @@ constexpr db::Statement kInsertLedgerEntry{
     "to_timestamp(created_ms / 1000) FROM e RETURNING id) "
     "INSERT INTO ledger_postings (entry_id, merchant_id, account, currency, amount) "
     "SELECT e.id, e.merchant_id, p.account, p.currency, p.amount FROM entry JOIN e USING (id), "
-    "unnest(e.accounts, e.currencies, e.amounts) WITH ORDINALITY AS p(account, currency, amount, "
-    "n) "
-    "ORDER BY e.id, p.n",
+    "unnest(e.accounts, e.currencies, e.amounts) WITH ORDINALITY "
+    "AS p(account, currency, amount, n) ORDER BY e.id, p.n",
     true};
 
 constexpr db::Statement kBalance{
