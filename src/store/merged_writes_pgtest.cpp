@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "db/group_commit.h"
+#include "db/merged_statement.h"
 #include "events/cloud_event.h"
 #include "payments/ledger.h"
 #include "store/event_store.h"
@@ -185,6 +186,45 @@ TEST_F(MergedWritesTest, APaymentWhoseClaimWasLostFailsAloneAndTheOthersCommit) 
             "pay_1,pay_3");
   EXPECT_EQ(Query("SELECT count(*) FROM events WHERE subject = 'pay_2'"), "0");
   EXPECT_EQ(Query("SELECT claim_token FROM idempotency_keys WHERE key = 'key_2'"), Token(2));
+}
+
+TEST_F(MergedWritesTest, APaymentWhoseKeyIsGoneFailsAloneAndLeavesNoKeyBehind) {
+  // A claim whose lock expired may be purged before its request finishes.
+  ASSERT_TRUE(admin_->Exec("DELETE FROM idempotency_keys WHERE key = 'key_2'"));
+  auto results =
+      Together({CreateWrites(1, Token(1)), CreateWrites(2, Token(2)), CreateWrites(3, Token(3))});
+  ASSERT_TRUE(results[0]) << results[0].error().detail;
+  ASSERT_FALSE(results[1]);
+  EXPECT_TRUE(IsClaimLost(results[1].error())) << results[1].error().sqlstate;
+  ASSERT_TRUE(results[2]) << results[2].error().detail;
+  EXPECT_EQ(Query("SELECT string_agg(id, ',' ORDER BY id) FROM payments"), "pay_1,pay_3");
+  EXPECT_EQ(Query("SELECT count(*) FROM idempotency_keys WHERE key = 'key_2'"), "0");
+}
+
+// A prepared statement keeps the generic plan it makes first; made on a
+// young table, a plan that joins the keys to idempotency_keys scans it all,
+// and keeps scanning as it grows. The completion must find keys by the
+// primary key whatever the plan.
+TEST_F(MergedWritesTest, MergedCompletionFindsKeysByThePrimaryKeyInAGenericPlan) {
+  const db::BatchItem one = CompleteIdempotencyKeyItem(kMerchant, Key(1), Token(1), 200, "{}");
+  const db::Statement* four = db::Merged(*one.statement, 4);
+  ASSERT_NE(four, nullptr);
+  ASSERT_TRUE(admin_->ExecScript("SET plan_cache_mode = force_generic_plan"));
+  ASSERT_TRUE(admin_->ExecScript("PREPARE complete4 AS " + std::string(four->sql)));
+  std::string args;
+  for (int k = 1; k <= 4; ++k) {
+    args += (k > 1 ? ", '" : "'") + std::string(kMerchant) + "', '" + Key(k) + "', '" + Token(k) +
+            "', 200, '{}'";
+  }
+  auto plan = admin_->ExecScript("EXPLAIN EXECUTE complete4(" + args + ")");
+  ASSERT_TRUE(plan) << plan.error().detail;
+  std::string text;
+  for (int r = 0; r < plan->size(); ++r) text += plan->String(r, 0) + "\n";
+  EXPECT_EQ(text.find("Scan on idempotency_keys"), std::string::npos) << text;
+  // And it completes all four.
+  auto done = admin_->ExecScript("EXECUTE complete4(" + args + ")");
+  ASSERT_TRUE(done) << done.error().detail;
+  EXPECT_EQ(Query("SELECT count(*) FROM idempotency_keys WHERE completed_at IS NOT NULL"), "4");
 }
 
 TEST_F(MergedWritesTest, ClaimsOfSeveralRequestsInOneStatementEachFindTheirOwnToken) {
