@@ -118,7 +118,9 @@ payments::Result<std::vector<Rows>> GroupCommitter::Run(std::vector<BatchItem> i
   Unit unit;
   unit.items = std::move(items);
   std::unique_lock lock(mu_);
-  if (in_flight_ < options_.max_in_flight) {
+  // Under load, wait for the batch on its way rather than split the queue
+  // into a second small one (group_commit.h).
+  if (in_flight_ < options_.max_in_flight && units_in_flight_ < options_.max_in_flight) {
     ++in_flight_;
     Lead(unit, lock);
   } else {
@@ -140,9 +142,12 @@ void GroupCommitter::Lead(Unit& own, std::unique_lock<std::mutex>& lock) {
     batch.push_back(queue_.front());
     queue_.pop_front();
   }
+  const int units = static_cast<int>(batch.size());
+  units_in_flight_ += units;
   lock.unlock();
   RunBatch(std::move(batch));
   lock.lock();
+  units_in_flight_ -= units;
   if (queue_.empty()) {
     --in_flight_;
     lock.unlock();

@@ -318,6 +318,65 @@ TEST_F(GroupCommitTest, WithOneUnitPerTransactionNothingWaitsForAnother) {
   EXPECT_EQ(off.Stats().batches, 2);
 }
 
+// Two slots: a second transaction goes beside one that carries a lone
+// request (light load, where waiting would only add latency)...
+// (EXPECT, not ASSERT, until every thread is joined: a failure must not
+// leave them running.)
+TEST_F(GroupCommitTest, BesideATransactionOfOneRequestASecondGoesAtOnce) {
+  GroupCommitter two(pool_, {.max_units = 64, .max_in_flight = 2});
+  Close(1);
+  auto results = Pending(2);
+  std::thread gated([&] { results[0] = two.Run(Gate(1)); });
+  EXPECT_TRUE(Eventually([&] { return two.Stats().batches == 1; }));
+  std::thread insert([&] { results[1] = two.Run(Insert(7)); });
+  EXPECT_TRUE(Eventually([&] { return Keys() == "7"; }));  // while the gate holds the first
+  Open(1);
+  gated.join();
+  insert.join();
+  for (const auto& r : results) EXPECT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(two.Stats().batches, 2);
+}
+
+// ... but not beside one that carries several (load): the request queues and
+// goes with the others that arrive meanwhile, in one transaction.
+TEST_F(GroupCommitTest, BehindATransactionOfSeveralRequestsOthersQueue) {
+  GroupCommitter two(pool_, {.max_units = 64, .max_in_flight = 2});
+  auto results = Pending(5);
+  std::vector<std::thread> threads;
+  auto start = [&](std::vector<BatchItem> items, int i) {
+    threads.emplace_back([&two, &results, items = std::move(items), i]() mutable {
+      results[i] = two.Run(std::move(items));
+    });
+  };
+  auto stats_reach = [&](auto pred) { return Eventually([&] { return pred(two.Stats()); }); };
+  Close(1);
+  Close(2);
+  Close(3);
+  start(Gate(1), 0);  // lone: goes
+  EXPECT_TRUE(stats_reach([](auto s) { return s.batches == 1; }));
+  start(Gate(2), 1);  // beside a lone one: goes too
+  EXPECT_TRUE(stats_reach([](auto s) { return s.batches == 2; }));
+  start(Gate(3), 2);  // both slots taken: these two queue
+  EXPECT_TRUE(stats_reach([](auto s) { return s.waiting == 1; }));
+  start(Gate(3), 3);
+  EXPECT_TRUE(stats_reach([](auto s) { return s.waiting == 2; }));
+  Open(1);  // the queued two go together, and wait for lock 3
+  EXPECT_TRUE(stats_reach([](auto s) { return s.batches == 3; }));
+  Open(2);
+  threads[1].join();  // a slot is free, beside a transaction of two requests
+  start(Insert(7), 4);
+  EXPECT_TRUE(stats_reach([](auto s) { return s.waiting == 1; }));
+  EXPECT_EQ(two.Stats().batches, 3);
+  EXPECT_EQ(Keys(), "");
+  Open(3);
+  for (auto& t : threads) {
+    if (t.joinable()) t.join();
+  }
+  for (const auto& r : results) EXPECT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(Keys(), "7");
+  EXPECT_EQ(two.Stats().batches, 4);
+}
+
 TEST_F(GroupCommitTest, ManyConcurrentCallersEachCommitExactlyTheirOwn) {
   constexpr int kThreads = 8;
   constexpr int kEach = 40;
