@@ -119,8 +119,11 @@ payments::Result<std::vector<Rows>> GroupCommitter::Run(std::vector<BatchItem> i
   unit.items = std::move(items);
   std::unique_lock lock(mu_);
   // Under load, wait for the batch on its way rather than split the queue
-  // into a second small one (group_commit.h).
-  if (in_flight_ < options_.max_in_flight && units_in_flight_ < options_.max_in_flight) {
+  // into a second small one (group_commit.h). Behind a queue, always: a
+  // leader is on its way to take it (a slot being handed over counts in
+  // in_flight_ before its units count in units_in_flight_).
+  if (queue_.empty() && in_flight_ < options_.max_in_flight &&
+      units_in_flight_ < options_.max_in_flight) {
     ++in_flight_;
     Lead(unit, lock);
   } else {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -342,10 +344,12 @@ TEST_F(GroupCommitTest, BesideATransactionOfOneRequestASecondGoesAtOnce) {
 TEST_F(GroupCommitTest, BehindATransactionOfSeveralRequestsOthersQueue) {
   GroupCommitter two(pool_, {.max_units = 64, .max_in_flight = 2});
   auto results = Pending(5);
+  std::array<std::atomic<bool>, 5> finished{};
   std::vector<std::thread> threads;
   auto start = [&](std::vector<BatchItem> items, int i) {
-    threads.emplace_back([&two, &results, items = std::move(items), i]() mutable {
+    threads.emplace_back([&two, &results, &finished, items = std::move(items), i]() mutable {
       results[i] = two.Run(std::move(items));
+      finished[i] = true;
     });
   };
   auto stats_reach = [&](auto pred) { return Eventually([&] { return pred(two.Stats()); }); };
@@ -362,16 +366,14 @@ TEST_F(GroupCommitTest, BehindATransactionOfSeveralRequestsOthersQueue) {
   EXPECT_TRUE(stats_reach([](auto s) { return s.waiting == 2; }));
   Open(1);  // the queued two go together, and wait for lock 3
   EXPECT_TRUE(stats_reach([](auto s) { return s.batches == 3; }));
-  Open(2);
-  threads[1].join();  // a slot is free, beside a transaction of two requests
+  Open(2);  // a slot is free, beside a transaction of two requests
+  EXPECT_TRUE(Eventually([&] { return finished[1].load(); }));
   start(Insert(7), 4);
   EXPECT_TRUE(stats_reach([](auto s) { return s.waiting == 1; }));
   EXPECT_EQ(two.Stats().batches, 3);
   EXPECT_EQ(Keys(), "");
   Open(3);
-  for (auto& t : threads) {
-    if (t.joinable()) t.join();
-  }
+  for (auto& t : threads) t.join();
   for (const auto& r : results) EXPECT_TRUE(r) << r.error().detail;
   EXPECT_EQ(Keys(), "7");
   EXPECT_EQ(two.Stats().batches, 4);

@@ -189,7 +189,8 @@ TEST_F(MergedWritesTest, APaymentWhoseClaimWasLostFailsAloneAndTheOthersCommit) 
 }
 
 TEST_F(MergedWritesTest, APaymentWhoseKeyIsGoneFailsAloneAndLeavesNoKeyBehind) {
-  // A claim whose lock expired may be purged before its request finishes.
+  // A claim can be gone before its request finishes: committed without
+  // waiting for its flush, it is lost if the database crashes meanwhile.
   ASSERT_TRUE(admin_->Exec("DELETE FROM idempotency_keys WHERE key = 'key_2'"));
   auto results =
       Together({CreateWrites(1, Token(1)), CreateWrites(2, Token(2)), CreateWrites(3, Token(3))});
