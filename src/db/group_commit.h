@@ -9,9 +9,9 @@
 // whose rows are all its units' together. A caller finding nobody queued
 // leads when no batch is on its way, or when fewer than `max_in_flight` are
 // and they carry fewer than `max_in_flight` units between them (with two
-// slots: beside a lone request). A leader takes the units queued so far (up to `max_units`), sends
-// BEGIN, their items and COMMIT in one pipeline, and hands every unit its
-// rows. Callers that arrive otherwise queue and go together in the next one,
+// slots: beside a lone request). A leader takes the units queued so far (up
+// to `max_units`), sends BEGIN, their items and COMMIT in one pipeline, and
+// hands every unit its rows. Callers that arrive otherwise queue and go together in the next one,
 // so batches grow with the load and a lone request goes at once: no timer, no
 // added latency. When a leader is done and units are waiting, the first of
 // them leads next.

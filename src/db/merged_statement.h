@@ -9,9 +9,10 @@
 //
 // A mergeable statement (Statement::mergeable) keeps every parameter inside
 // its one VALUES list, one or more parenthesized rows; each unit gets the
-// merged statement's result rows, all units' together, and finds its own. Units are merged in
-// chunks of powers of two (MergeChunks), so that a connection prepares at most seven forms of each
-// statement for up to 64 units.
+// merged statement's result rows, all units' together, and finds its own.
+// Units are merged in chunks of powers of two (MergeChunks), so that a
+// connection prepares at most seven forms of each statement for up to 64
+// units.
 //
 // Pure logic, no I/O. Merged() is thread-safe; its statements live until
 // the process exits (static storage).
