@@ -180,11 +180,7 @@ void AccessLog(const std::string& listener, Metrics& metrics, const http::Reques
   if (!res.merchant_id.empty()) fields["merchant_id"] = res.merchant_id;
   if (!res.error_detail.empty()) fields["error"] = res.error_detail;
   if (res.Header("Connection") == "close") fields["connection"] = "close";
-  if (res.status >= 500) {
-    log::Warn("request", fields);
-  } else {
-    log::Info("request", fields);
-  }
+  log::Buffered(res.status >= 500 ? log::Level::kWarn : log::Level::kInfo, "request", fields);
 }
 
 [[noreturn]] void ExitNow(int code, std::string_view reason, const http::Server* server,
@@ -205,6 +201,7 @@ int RunServe(const ServeConfig& config) {
   SignalWatcher signals;
   const auto started = Clock::now();
   log::SetLevel(config.log_level);
+  log::StartPeriodicFlush(std::chrono::seconds(1));  // the access log's lines
 
   auto public_address = ParseHostPort(config.listen);
   auto admin_address = ParseHostPort(config.admin_listen);

@@ -1,23 +1,61 @@
 #include "runtime/log.h"
 
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
+#include <memory>
+#include <mutex>
+#include <string>
 
 #include "core/redact.h"
 
 namespace payments::log {
 namespace {
 
+// Lines to stdout, whole. Pending lines wait here, not in stdio's buffer,
+// which splits a line where it fills (a process killed then leaves half a
+// line), and go with one write(2) when flushed or when 16 KiB are pending.
+// spdlog's own stdout sink flushes every line: one write(2) per line, which
+// is what Buffered avoids.
+class StdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    if (pending_.size() + line.size() > kMaxPending) flush_();
+    pending_.append(line.data(), line.size());
+  }
+
+  void flush_() override {
+    std::fflush(stdout);  // what else went to stdout before these lines
+    size_t done = 0;
+    while (done < pending_.size()) {
+      const ssize_t n = ::write(STDOUT_FILENO, pending_.data() + done, pending_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // stdout is gone: the lines with it
+      done += static_cast<size_t>(n);
+    }
+    pending_.clear();
+  }
+
+ private:
+  static constexpr size_t kMaxPending = 16 * 1024;
+  std::string pending_;
+};
+
 spdlog::logger& Logger() {
   static std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = spdlog::stdout_logger_mt("payments");
+    auto l = std::make_shared<spdlog::logger>("payments", std::make_shared<StdoutSink>());
+    spdlog::register_logger(l);  // for spdlog's periodic flush
     l->set_pattern("%v");
     l->set_level(spdlog::level::info);
-    l->flush_on(spdlog::level::trace);
+    l->flush_on(spdlog::level::off);  // Write decides (Buffered)
     return l;
   }();
   return *logger;
@@ -79,7 +117,9 @@ bool SetLevel(std::string_view name) {
   return true;
 }
 
-void Write(Level level, std::string_view message, const nlohmann::ordered_json& fields) {
+namespace {
+
+void Emit(Level level, std::string_view message, const nlohmann::ordered_json& fields, bool flush) {
   spdlog::logger& logger = Logger();
   if (!logger.should_log(ToSpd(level))) return;
   constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
@@ -106,6 +146,22 @@ void Write(Level level, std::string_view message, const nlohmann::ordered_json& 
     }
   }
   logger.log(ToSpd(level), RedactSecrets(text));
+  if (flush) logger.flush();
+}
+
+}  // namespace
+
+void Write(Level level, std::string_view message, const nlohmann::ordered_json& fields) {
+  Emit(level, message, fields, /*flush=*/true);
+}
+
+void Buffered(Level level, std::string_view message, const nlohmann::ordered_json& fields) {
+  Emit(level, message, fields, /*flush=*/level >= Level::kWarn);
+}
+
+void StartPeriodicFlush(std::chrono::seconds interval) {
+  (void)Logger();  // registered with spdlog, whose flusher flushes every registered logger
+  spdlog::flush_every(interval);
 }
 
 void Flush() { Logger().flush(); }

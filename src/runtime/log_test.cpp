@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace payments::log {
@@ -59,6 +60,70 @@ TEST(LogTest, AFieldNamedLikeAStandardOneReplacesIt) {
   EXPECT_EQ(lines[0]["message"], "overridden");
   EXPECT_EQ(lines[0]["x"], 1);
   EXPECT_EQ(lines[0].size(), 4u);
+}
+
+// What the process's stdout file holds so far.
+std::string Written() {
+  char link[64];
+  std::snprintf(link, sizeof(link), "/proc/self/fd/1");
+  std::ifstream in(link);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(LogTest, AnAccessLineWaitsForTheNextFlushedLine) {
+  std::string before_flush;
+  const auto lines = Lines([&] {
+    Buffered(Level::kInfo, "request", {{"status", 200}});
+    before_flush = Written();
+    Info("listening");
+  });
+  EXPECT_EQ(before_flush, "");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["message"], "request");
+  EXPECT_EQ(lines[0]["status"], 200);
+  EXPECT_EQ(lines[1]["message"], "listening");
+}
+
+TEST(LogTest, AnAccessLineOfAServerErrorGoesOutAtOnce) {
+  std::string written;
+  const auto lines = Lines([&] {
+    Buffered(Level::kInfo, "request", {{"status", 200}});
+    Buffered(Level::kWarn, "request", {{"status", 503}});
+    written = Written();
+  });
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(written.find("\"status\":200"), std::string::npos) << written;
+  EXPECT_NE(written.find("\"status\":503"), std::string::npos) << written;
+}
+
+TEST(LogTest, AccessLinesGoOutWholeWhenManyArePending) {
+  std::string written;
+  const auto lines = Lines([&] {
+    for (int i = 0; i < 400; ++i) Buffered(Level::kInfo, "request", {{"n", i}});
+    written = Written();
+  });
+  EXPECT_GT(written.size(), 8u * 1024) << "16 KiB pending go out without a flush";
+  ASSERT_FALSE(written.empty());
+  EXPECT_EQ(written.back(), '\n') << "a line was cut where a buffer filled";
+  ASSERT_EQ(lines.size(), 400u);
+  EXPECT_EQ(lines[399]["n"], 399);
+}
+
+TEST(LogTest, ThePeriodicFlushWritesAccessLinesWithoutOtherLines) {
+  std::string flushed;
+  const auto lines = Lines([&] {
+    StartPeriodicFlush(std::chrono::seconds(1));
+    Buffered(Level::kInfo, "request", {{"status", 201}});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (flushed.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      flushed = Written();
+    }
+  });
+  EXPECT_NE(flushed.find("\"status\":201"), std::string::npos) << flushed;
+  ASSERT_EQ(lines.size(), 1u);
 }
 
 TEST(LogTest, SecretsAndCardNumbersNeverReachTheLine) {
