@@ -364,20 +364,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res_->keep_alive(keep_alive_);
     res_->body() = std::move(response.body);
     res_->prepare_payload();
-    const auto elapsed = Clock::now() - started_;
+    if (server_->observer_) {
+      response.body.clear();
+      if (!keep_alive_) response.SetHeader("Connection", "close");
+      server_->observer_(*request_, response, Clock::now() - started_);
+    }
     stream_.expires_after(server_->options_.read_timeout);
     bhttp::async_write(stream_, *res_, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->OnWrite(ec);
     });
-    // Observed once the write has started: starting it sends what the socket
-    // takes at once, so the access log's line (a write to stdout) no longer
-    // delays the response (bench/README.md). The completion handler runs
-    // later, from the loop, so request_ is still ours here.
-    if (server_->observer_) {
-      response.body.clear();
-      if (!keep_alive_) response.SetHeader("Connection", "close");
-      server_->observer_(*request_, response, elapsed);
-    }
   }
 
   void OnWrite(beast::error_code ec) {
