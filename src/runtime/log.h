@@ -44,7 +44,7 @@ inline void Error(std::string_view m, const nlohmann::ordered_json& f = {}) {
 void Buffered(Level level, std::string_view message, const nlohmann::ordered_json& fields = {});
 
 // Flushes buffered lines every `interval` from then on, on a thread of
-// spdlog's (`payments serve` starts it).
+// spdlog's (`payments serve` starts it); zero stops it.
 void StartPeriodicFlush(std::chrono::seconds interval);
 
 // Flushes buffered lines (before exit).
