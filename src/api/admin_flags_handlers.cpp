@@ -5,8 +5,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "api/admin_auth.h"
 #include "api/responses.h"
-#include "core/crypto.h"
 #include "flags/definition_edit.h"
 #include "flags/flag_view.h"
 #include "http/json_body.h"
@@ -18,35 +18,9 @@ namespace {
 
 using OrderedJson = nlohmann::ordered_json;
 
-http::Response ErrorResponse(const Error& e) {
-  http::Response r = FromError(e);
-  if (e.kind == ErrorKind::kAuthentication) r.SetHeader("WWW-Authenticate", "Bearer");
-  return r;
-}
-
 struct Context {
   db::Pool& pool;
-  std::string token;
 };
-
-// nullopt when the request may proceed, else the response to send.
-std::optional<http::Response> Guard(const Context& ctx, const http::Request& req) {
-  if (ctx.token.empty()) {
-    return ErrorResponse(
-        Error::NotFound(fmt::format("Unrecognized request URL ({}: {})", req.method, req.path)));
-  }
-  const std::string_view auth = req.Header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (auth.empty()) {
-    return ErrorResponse(Error::Of(ErrorKind::kAuthentication, "authentication_required",
-                                   "The admin API needs Authorization: Bearer <admin token>"));
-  }
-  if (!auth.starts_with(kBearer) || !ConstantTimeEquals(auth.substr(kBearer.size()), ctx.token)) {
-    return ErrorResponse(
-        Error::Of(ErrorKind::kAuthentication, "invalid_admin_token", "Invalid admin token"));
-  }
-  return std::nullopt;
-}
 
 // The JSON body as an object (empty: {}), with only the fields given, or a
 // 400 naming what is wrong.
@@ -82,51 +56,48 @@ payments::Result<store::FlagChange> ChangeFrom(const nlohmann::json& body,
   return change;
 }
 
-http::Response List(Context& ctx, http::Request& req) {
-  if (auto denied = Guard(ctx, req)) return *denied;
+http::Response List(Context& ctx, http::Request&) {
   auto conn = ctx.pool.Acquire();
-  if (!conn) return ErrorResponse(conn.error());
+  if (!conn) return FromError(conn.error());
   auto stored = store::ListFlags(**conn);
-  if (!stored) return ErrorResponse(stored.error());
+  if (!stored) return FromError(stored.error());
   OrderedJson data = OrderedJson::array();
   for (const auto& view : flags::MergeFlags(*stored)) data.push_back(flags::ToJson(view));
   return api::Json(200, ListObject("/admin/flags", std::move(data), false));
 }
 
 http::Response Get(Context& ctx, http::Request& req) {
-  if (auto denied = Guard(ctx, req)) return *denied;
   const std::string key(req.PathParam("key"));
   auto conn = ctx.pool.Acquire();
-  if (!conn) return ErrorResponse(conn.error());
+  if (!conn) return FromError(conn.error());
   auto stored = store::FindFlag(**conn, key);
-  if (!stored) return ErrorResponse(stored.error());
+  if (!stored) return FromError(stored.error());
   flags::FlagView view = flags::ViewOf(key, *stored);
   if (!view.stored && view.declared == nullptr) {
-    return ErrorResponse(Error::NotFound(fmt::format("No such flag: '{}'", key), "key"));
+    return FromError(Error::NotFound(fmt::format("No such flag: '{}'", key), "key"));
   }
   return api::Json(200, flags::ToJson(view));
 }
 
 http::Response Put(Context& ctx, http::Request& req) {
-  if (auto denied = Guard(ctx, req)) return *denied;
   const std::string key(req.PathParam("key"));
   auto body = BodyObject(req, {"definition", "reason", "actor", "allow_unknown"});
-  if (!body) return ErrorResponse(body.error());
+  if (!body) return FromError(body.error());
   if (!body->contains("definition")) {
-    return ErrorResponse(Error::InvalidRequest(
+    return FromError(Error::InvalidRequest(
         "parameter_missing", "definition is required: the flag's whole definition", "definition"));
   }
   flags::DefinitionEdit edit;
   edit.json = (*body)["definition"].dump();
   if (body->contains("allow_unknown")) {
     if (!(*body)["allow_unknown"].is_boolean()) {
-      return ErrorResponse(Error::InvalidRequest(
-          "parameter_invalid_boolean", "allow_unknown must be a boolean", "allow_unknown"));
+      return FromError(Error::InvalidRequest("parameter_invalid_boolean",
+                                             "allow_unknown must be a boolean", "allow_unknown"));
     }
     edit.allow_unknown = (*body)["allow_unknown"].get<bool>();
   }
   auto change = ChangeFrom(*body, req);
-  if (!change) return ErrorResponse(change.error());
+  if (!change) return FromError(change.error());
   auto put = store::PutFlag(
       ctx.pool, key,
       [&](const std::optional<store::StoredFlag>& current) -> payments::Result<flags::Definition> {
@@ -141,7 +112,7 @@ http::Response Put(Context& ctx, http::Request& req) {
         return next;
       },
       *change);
-  if (!put) return ErrorResponse(put.error());
+  if (!put) return FromError(put.error());
   if (put->changed) {
     log::Info("flag changed", {{"flag", key},
                                {"version", put->flag.version},
@@ -152,14 +123,13 @@ http::Response Put(Context& ctx, http::Request& req) {
 }
 
 http::Response Delete(Context& ctx, http::Request& req) {
-  if (auto denied = Guard(ctx, req)) return *denied;
   const std::string key(req.PathParam("key"));
   auto body = BodyObject(req, {"reason", "actor"});
-  if (!body) return ErrorResponse(body.error());
+  if (!body) return FromError(body.error());
   auto change = ChangeFrom(*body, req);
-  if (!change) return ErrorResponse(change.error());
+  if (!change) return FromError(change.error());
   auto deleted = store::DeleteFlag(ctx.pool, key, *change);
-  if (!deleted) return ErrorResponse(deleted.error());
+  if (!deleted) return FromError(deleted.error());
   log::Info("flag deleted", {{"flag", key}, {"actor", change->actor}, {"reason", change->reason}});
   OrderedJson out = flags::ToJson(flags::ViewOf(key, std::nullopt));
   out["deleted"] = true;
@@ -170,11 +140,14 @@ http::Response Delete(Context& ctx, http::Request& req) {
 }  // namespace
 
 void RegisterAdminFlagRoutes(http::Router& router, db::Pool& pool, AdminFlagsOptions options) {
-  auto ctx = std::make_shared<Context>(Context{pool, std::move(options.token)});
-  router.Add("GET", "/admin/flags", [ctx](http::Request& r) { return List(*ctx, r); });
-  router.Add("GET", "/admin/flags/{key}", [ctx](http::Request& r) { return Get(*ctx, r); });
-  router.Add("PUT", "/admin/flags/{key}", [ctx](http::Request& r) { return Put(*ctx, r); });
-  router.Add("DELETE", "/admin/flags/{key}", [ctx](http::Request& r) { return Delete(*ctx, r); });
+  auto ctx = std::make_shared<Context>(Context{pool});
+  auto add = [&](std::string method, std::string path, http::Handler h) {
+    router.Add(std::move(method), std::move(path), RequireAdminToken(options.token, std::move(h)));
+  };
+  add("GET", "/admin/flags", [ctx](http::Request& r) { return List(*ctx, r); });
+  add("GET", "/admin/flags/{key}", [ctx](http::Request& r) { return Get(*ctx, r); });
+  add("PUT", "/admin/flags/{key}", [ctx](http::Request& r) { return Put(*ctx, r); });
+  add("DELETE", "/admin/flags/{key}", [ctx](http::Request& r) { return Delete(*ctx, r); });
 }
 
 }  // namespace payments::api

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cassert>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,17 +76,14 @@ Error NoSuchCursor(const std::string& id) {
                    fmt::format("No such event: '{}'", id), "starting_after");
 }
 
-}  // namespace
-
-http::Response ListEvents(const http::Request& request, db::Pool& pool) {
-  assert(!request.merchant_id.empty() && "the auth middleware runs first");
+http::Response ListEvents(const http::Request& request, const Merchant& merchant, db::Pool& pool) {
   auto params = ParseEventListParams(request.query);
   if (!params) return FromError(params.error());
   const std::optional<std::string>& cursor = params->list.starting_after;
   if (cursor && !IsWellFormedId(*cursor, "evt")) return FromError(NoSuchCursor(*cursor));
   auto conn = pool.Acquire();
   if (!conn) return FromError(conn.error());
-  auto page = store::ListEvents(**conn, {.merchant_id = request.merchant_id,
+  auto page = store::ListEvents(**conn, {.merchant_id = merchant.id(),
                                          .type = params->type,
                                          .type_prefix = params->type_prefix,
                                          .starting_after = cursor,
@@ -107,13 +103,12 @@ http::Response ListEvents(const http::Request& request, db::Pool& pool) {
   return r;
 }
 
-http::Response GetEvent(const http::Request& request, db::Pool& pool) {
-  assert(!request.merchant_id.empty() && "the auth middleware runs first");
+http::Response GetEvent(const http::Request& request, const Merchant& merchant, db::Pool& pool) {
   const std::string id(request.PathParam("id"));
   if (!IsWellFormedId(id, "evt")) return FromError(NoSuchEvent(id));
   auto conn = pool.Acquire();
   if (!conn) return FromError(conn.error());
-  auto payload = store::FindEventPayload(**conn, request.merchant_id, id);
+  auto payload = store::FindEventPayload(**conn, merchant.id(), id);
   if (!payload) return FromError(payload.error());
   if (!*payload) return FromError(NoSuchEvent(id));
   http::Response r;
@@ -121,9 +116,14 @@ http::Response GetEvent(const http::Request& request, db::Pool& pool) {
   return r;
 }
 
-void RegisterEventRoutes(http::Router& router, db::Pool& pool) {
-  router.Add("GET", "/v1/events", [&pool](http::Request& r) { return ListEvents(r, pool); });
-  router.Add("GET", "/v1/events/{id}", [&pool](http::Request& r) { return GetEvent(r, pool); });
+}  // namespace
+
+void RegisterEventRoutes(PublicApi& api, db::Pool& pool) {
+  api.AddForMerchant("GET", "/v1/events", [&pool](http::Request& r, const Merchant& m) {
+    return ListEvents(r, m, pool);
+  });
+  api.AddForMerchant("GET", "/v1/events/{id}",
+                     [&pool](http::Request& r, const Merchant& m) { return GetEvent(r, m, pool); });
 }
 
 }  // namespace payments::api

@@ -2,25 +2,21 @@
 //   GET /v1/events?limit=&starting_after=&type=   newest first, cursor paginated
 //   GET /v1/events/{id}
 // Each item is the stored CloudEvent, byte for byte what the relay publishes.
-// Merchant-scoped: the handlers read Request::merchant_id, which the auth
-// middleware sets before they run; another merchant's event is a 404 like an
-// unknown one. `type` filters by an exact type or a family ("payment.*").
+// Merchant-scoped (PublicApi::AddForMerchant): the handlers run only with the
+// authenticated Merchant; another merchant's event is a 404 like an unknown
+// one. `type` filters by an exact type or a family ("payment.*").
 //
-//   http::Router router;
-//   api::RegisterEventRoutes(router, pool);
+//   api::RegisterEventRoutes(public_api, pool);
 //
-// Thread-safe: the handlers keep no state; the Pool must outlive the Router.
+// Thread-safe: the handlers keep no state; the Pool must outlive the API.
 #pragma once
 
+#include "api/public_api.h"
 #include "db/pool.h"
 #include "http/message.h"
-#include "http/router.h"
 
 namespace payments::api {
 
-void RegisterEventRoutes(http::Router& router, db::Pool& pool);
-
-http::Response ListEvents(const http::Request& request, db::Pool& pool);
-http::Response GetEvent(const http::Request& request, db::Pool& pool);
+void RegisterEventRoutes(PublicApi& api, db::Pool& pool);
 
 }  // namespace payments::api

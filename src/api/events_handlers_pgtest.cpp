@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,12 @@ using testing::TestDatabase;
 constexpr char kMerchantA[] = "mer_01jd8k3m6w9q4r2t7v5x0y1z3a";
 constexpr char kMerchantB[] = "mer_01jd8k3m6w9q4r2t7v5x0y1z3b";
 
+// The tests' authentication: a merchant's id is its key.
+payments::Result<std::optional<std::string>> KeyIsTheMerchant(const std::string& key) {
+  if (key == kMerchantA || key == kMerchantB) return std::optional<std::string>(key);
+  return std::optional<std::string>();
+}
+
 struct Reply {
   int status = 0;
   json body;
@@ -33,7 +40,7 @@ class EventsApiTest : public ::testing::Test {
           conn_->Exec("INSERT INTO merchants (id, name) VALUES ($1, 'shop')", db::Params().Add(m)));
     }
     pool_ = std::make_unique<db::Pool>(db::PoolOptions{.connect = {.conninfo = db_.conninfo()}});
-    RegisterEventRoutes(router_, *pool_);
+    RegisterEventRoutes(api_, *pool_);
   }
 
   // Inserts an event `seconds` after a fixed instant, so the order is known.
@@ -53,13 +60,8 @@ class EventsApiTest : public ::testing::Test {
     const size_t q = target.find('?');
     req.path = target.substr(0, q);
     req.query = q == std::string::npos ? "" : target.substr(q + 1);
-    req.merchant_id = merchant;
-    auto m = router_.Find("GET", req.path);
-    EXPECT_EQ(m.kind, http::Router::Match::Kind::kFound) << target;
-    if (m.kind != http::Router::Match::Kind::kFound) return {};
-    req.route = m.route;
-    req.path_params = m.params;
-    http::Response resp = (*m.handler)(req);
+    req.headers.emplace_back("authorization", fmt::format("Bearer {}", merchant));
+    http::Response resp = api_.Handle(req);
     EXPECT_EQ(resp.content_type, "application/json");
     return {resp.status, json::parse(resp.body)};
   }
@@ -73,7 +75,7 @@ class EventsApiTest : public ::testing::Test {
   TestDatabase db_;
   std::unique_ptr<db::Connection> conn_;
   std::unique_ptr<db::Pool> pool_;
-  http::Router router_;
+  PublicApi api_{KeyIsTheMerchant, [] { return nlohmann::ordered_json::object(); }};
 };
 
 TEST_F(EventsApiTest, ListsTheMerchantsEventsNewestFirstPageByPage) {
@@ -192,13 +194,13 @@ TEST_F(EventsApiTest, BadParametersAre400sNamingTheParameter) {
 
 TEST_F(EventsApiTest, AnUnreachableDatabaseIsA503NotACrash) {
   db::Pool dead({.connect = {.conninfo = db_.conninfo() + "_missing"}});
-  http::Router router;
-  RegisterEventRoutes(router, dead);
+  PublicApi api(KeyIsTheMerchant, [] { return nlohmann::ordered_json::object(); });
+  RegisterEventRoutes(api, dead);
   http::Request req;
+  req.method = "GET";
   req.path = "/v1/events";
-  req.merchant_id = kMerchantA;
-  auto m = router.Find("GET", req.path);
-  const http::Response resp = (*m.handler)(req);
+  req.headers.emplace_back("authorization", fmt::format("Bearer {}", kMerchantA));
+  const http::Response resp = api.Handle(req);
   EXPECT_EQ(resp.status, 503);
   EXPECT_EQ(json::parse(resp.body)["error"]["type"], "api_error");
 }

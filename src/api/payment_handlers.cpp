@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "api/public_api.h"
 #include "api/requests.h"
 #include "api/responses.h"
 #include "http/json_body.h"
@@ -51,84 +52,92 @@ http::Response Answer(const payments::Result<service::Reply>& reply) {
 // The {id} of the path; a malformed id is simply not found.
 std::string PaymentId(const http::Request& req) { return std::string(req.PathParam("id")); }
 
-http::Response CreatePayment(PaymentService& payments, http::Request& req) {
+http::Response CreatePayment(PaymentService& payments, http::Request& req,
+                             const Merchant& merchant) {
   auto body = Body(req);
   if (!body) return FromError(body.error());
   auto idem = Idempotency(req, *body, payments);
   if (!idem) return FromError(idem.error());
   auto input = ParseCreatePayment(*body);
   if (!input) return FromError(input.error());
-  return Answer(payments.CreatePayment(req.merchant_id, *input, *idem));
+  return Answer(payments.CreatePayment(merchant.id(), *input, *idem));
 }
 
-http::Response CapturePayment(PaymentService& payments, http::Request& req) {
+http::Response CapturePayment(PaymentService& payments, http::Request& req,
+                              const Merchant& merchant) {
   auto body = Body(req);
   if (!body) return FromError(body.error());
   auto idem = Idempotency(req, *body, payments);
   if (!idem) return FromError(idem.error());
   auto amount = ParseCapture(*body);
   if (!amount) return FromError(amount.error());
-  return Answer(payments.CapturePayment(req.merchant_id, PaymentId(req), *amount, *idem));
+  return Answer(payments.CapturePayment(merchant.id(), PaymentId(req), *amount, *idem));
 }
 
-http::Response CancelPayment(PaymentService& payments, http::Request& req) {
+http::Response CancelPayment(PaymentService& payments, http::Request& req,
+                             const Merchant& merchant) {
   auto body = Body(req);
   if (!body) return FromError(body.error());
   auto idem = Idempotency(req, *body, payments);
   if (!idem) return FromError(idem.error());
   if (auto s = ParseCancel(*body); !s) return FromError(s.error());
-  return Answer(payments.CancelPayment(req.merchant_id, PaymentId(req), *idem));
+  return Answer(payments.CancelPayment(merchant.id(), PaymentId(req), *idem));
 }
 
-http::Response RefundPayment(PaymentService& payments, http::Request& req) {
+http::Response RefundPayment(PaymentService& payments, http::Request& req,
+                             const Merchant& merchant) {
   auto body = Body(req);
   if (!body) return FromError(body.error());
   auto idem = Idempotency(req, *body, payments);
   if (!idem) return FromError(idem.error());
   auto input = ParseRefund(*body);
   if (!input) return FromError(input.error());
-  return Answer(payments.RefundPayment(req.merchant_id, PaymentId(req), *input, *idem));
+  return Answer(payments.RefundPayment(merchant.id(), PaymentId(req), *input, *idem));
 }
 
-http::Response GetPayment(PaymentService& payments, http::Request& req) {
-  auto p = payments.GetPayment(req.merchant_id, PaymentId(req));
+http::Response GetPayment(PaymentService& payments, http::Request& req, const Merchant& merchant) {
+  auto p = payments.GetPayment(merchant.id(), PaymentId(req));
   if (!p) return FromError(p.error());
   return Json(200, PaymentToJson(*p));
 }
 
-http::Response ListPayments(PaymentService& payments, http::Request& req) {
+http::Response ListPayments(PaymentService& payments, http::Request& req,
+                            const Merchant& merchant) {
   auto params = ParseListParams(req.query);
   if (!params) return FromError(params.error());
-  auto page = payments.ListPayments(req.merchant_id, params->limit, params->starting_after);
+  auto page = payments.ListPayments(merchant.id(), params->limit, params->starting_after);
   if (!page) return FromError(page.error());
   nlohmann::ordered_json data = nlohmann::ordered_json::array();
   for (const Payment& p : page->payments) data.push_back(PaymentToJson(p));
   return Json(200, ListObject("/v1/payments", std::move(data), page->has_more));
 }
 
-http::Response GetBalance(PaymentService& payments, http::Request& req) {
+http::Response GetBalance(PaymentService& payments, http::Request& req, const Merchant& merchant) {
   if (!req.query.empty()) {
     return FromError(
         Error::InvalidRequest("parameter_unknown", "GET /v1/balance takes no parameters."));
   }
-  auto balance = payments.Balance(req.merchant_id);
+  auto balance = payments.Balance(merchant.id());
   if (!balance) return FromError(balance.error());
   return Json(200, BalanceToJson(*balance));
 }
 
 }  // namespace
 
-void RegisterPaymentRoutes(http::Router& router, PaymentService& payments) {
-  auto bind = [&payments](http::Response (*fn)(PaymentService&, http::Request&)) {
-    return [&payments, fn](http::Request& req) { return fn(payments, req); };
+void RegisterPaymentRoutes(PublicApi& api, PaymentService& payments) {
+  using Fn = http::Response (*)(PaymentService&, http::Request&, const Merchant&);
+  auto bind = [&payments](Fn fn) {
+    return [&payments, fn](http::Request& req, const Merchant& merchant) {
+      return fn(payments, req, merchant);
+    };
   };
-  router.Add("POST", "/v1/payments", bind(CreatePayment));
-  router.Add("GET", "/v1/payments", bind(ListPayments));
-  router.Add("GET", "/v1/payments/{id}", bind(GetPayment));
-  router.Add("POST", "/v1/payments/{id}/capture", bind(CapturePayment));
-  router.Add("POST", "/v1/payments/{id}/cancel", bind(CancelPayment));
-  router.Add("POST", "/v1/payments/{id}/refunds", bind(RefundPayment));
-  router.Add("GET", "/v1/balance", bind(GetBalance));
+  api.AddForMerchant("POST", "/v1/payments", bind(CreatePayment));
+  api.AddForMerchant("GET", "/v1/payments", bind(ListPayments));
+  api.AddForMerchant("GET", "/v1/payments/{id}", bind(GetPayment));
+  api.AddForMerchant("POST", "/v1/payments/{id}/capture", bind(CapturePayment));
+  api.AddForMerchant("POST", "/v1/payments/{id}/cancel", bind(CancelPayment));
+  api.AddForMerchant("POST", "/v1/payments/{id}/refunds", bind(RefundPayment));
+  api.AddForMerchant("GET", "/v1/balance", bind(GetBalance));
 }
 
 }  // namespace payments::api

@@ -2,22 +2,60 @@
 
 #include <fmt/format.h>
 
-#include "api/payment_handlers.h"
 #include "api/responses.h"
+#include "runtime/log.h"
 
 namespace payments::api {
 
-PublicApi::PublicApi(service::PaymentService& payments,
+PublicApi::PublicApi(Authenticator authenticate,
                      std::function<nlohmann::ordered_json()> version_info)
-    : payments_(payments), version_info_(std::move(version_info)) {
-  RegisterPaymentRoutes(router_, payments_);
-  router_.Add("GET", "/version", [this](http::Request&) { return Json(200, version_info_()); });
+    : authenticate_(std::move(authenticate)) {
+  AddPublic("GET", "/version", [version_info = std::move(version_info)](http::Request&) {
+    return Json(200, version_info());
+  });
 }
 
-http::Response PublicApi::Handle(http::Request& req) {
+void PublicApi::AddPublic(std::string method, std::string path_template, http::Handler handler) {
+  router_.Add(std::move(method), std::move(path_template), std::move(handler));
+}
+
+void PublicApi::AddForMerchant(std::string method, std::string path_template,
+                               MerchantHandler handler) {
+  router_.Add(std::move(method), std::move(path_template),
+              [this, handler = std::move(handler)](http::Request& req) {
+                auto merchant = Authenticate(req);
+                if (!merchant) return FromError(merchant.error());
+                http::Response r = handler(req, *merchant);
+                r.merchant_id = merchant->id();
+                return r;
+              });
+}
+
+payments::Result<Merchant> PublicApi::Authenticate(const http::Request& req) const {
+  const std::string_view auth = req.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.empty()) {
+    return std::unexpected(
+        Error::Of(ErrorKind::kAuthentication, "missing_api_key",
+                  "No API key provided. Send it as 'Authorization: Bearer sk_test_…'."));
+  }
+  const std::string key =
+      auth.starts_with(kBearer) ? std::string(auth.substr(kBearer.size())) : std::string();
+  auto merchant =
+      key.empty() ? payments::Result<std::optional<std::string>>(std::nullopt) : authenticate_(key);
+  if (!merchant) return std::unexpected(merchant.error());
+  if (!*merchant || (*merchant)->empty()) {
+    return std::unexpected(
+        Error::Of(ErrorKind::kAuthentication, "invalid_api_key", "Invalid API key provided."));
+  }
+  return Merchant(std::move(**merchant));
+}
+
+http::Response PublicApi::Route(http::Request& req) {
   const http::Router::Match match = router_.Find(req.method, req.path);
   req.route = match.route;
   if (match.kind == http::Router::Match::Kind::kNotFound) {
+    // The path was checked by the server (ASCII path characters only).
     http::Response r = FromError(
         Error::NotFound(fmt::format("Unrecognized request URL ({} {}).", req.method, req.path)));
     r.route = "unmatched";
@@ -34,37 +72,19 @@ http::Response PublicApi::Handle(http::Request& req) {
     return r;
   }
   req.path_params = match.params;
-  if (req.path.starts_with("/v1/")) {
-    const std::string_view auth = req.Header("authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth.empty()) {
-      http::Response r = FromError(
-          Error::Of(ErrorKind::kAuthentication, "missing_api_key",
-                    "No API key provided. Send it as 'Authorization: Bearer sk_test_…'."));
-      r.route = match.route;
-      return r;
-    }
-    const std::string key =
-        auth.starts_with(kBearer) ? std::string(auth.substr(kBearer.size())) : std::string();
-    auto merchant = key.empty() ? payments::Result<std::optional<std::string>>(std::nullopt)
-                                : payments_.Authenticate(key);
-    if (!merchant) {
-      http::Response r = FromError(merchant.error());
-      r.route = match.route;
-      return r;
-    }
-    if (!*merchant) {
-      http::Response r = FromError(
-          Error::Of(ErrorKind::kAuthentication, "invalid_api_key", "Invalid API key provided."));
-      r.route = match.route;
-      return r;
-    }
-    req.merchant_id = **merchant;
-  }
   http::Response r = (*match.handler)(req);
   r.route = match.route;
-  r.merchant_id = req.merchant_id;
   return r;
+}
+
+http::Response PublicApi::Handle(http::Request& req) noexcept {
+  try {
+    return Route(req);
+  } catch (const std::exception& e) {
+    return InternalErrorResponse(req, e.what());
+  } catch (...) {
+    return InternalErrorResponse(req, "an exception that is not a std::exception");
+  }
 }
 
 }  // namespace payments::api

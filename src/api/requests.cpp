@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
 #include "core/money.h"
+#include "core/text.h"
 #include "http/json_body.h"
 
 namespace payments::api {
@@ -75,7 +77,14 @@ payments::Result<std::string> String(const json& value, const std::string& param
         Invalid("parameter_invalid_string", fmt::format("{} must be a string.", param), param));
   }
   std::string s = value.get<std::string>();
-  if (s.size() > max_length) {
+  // The JSON parser has already refused bytes that are not UTF-8 and
+  // unpaired surrogates; "\u0000" it decodes to a NUL, which PostgreSQL
+  // refuses in text and jsonb. What passes here is stored unchanged.
+  if (auto problem = CheckText(s)) {
+    return std::unexpected(Invalid("parameter_invalid_string",
+                                   fmt::format("{} {}.", param, Describe(*problem)), param));
+  }
+  if (Utf8Length(s) > max_length) {
     return std::unexpected(
         Invalid("parameter_invalid_string_too_long",
                 fmt::format("{} must be at most {} characters.", param, max_length), param));
@@ -95,9 +104,13 @@ payments::Result<Metadata> ParseMetadata(const json& value, const std::string& p
   Metadata out;
   for (const auto& [key, v] : value.items()) {
     const std::string p = Join(param, key);
-    if (key.empty() || key.size() > 40) {
+    if (key.empty() || Utf8Length(key) > 40) {
       return std::unexpected(
           Invalid("metadata_invalid_key", "metadata keys must be 1 to 40 characters.", p));
+    }
+    if (auto problem = CheckText(key, /*allow_control=*/false)) {
+      return std::unexpected(Invalid("metadata_invalid_key",
+                                     fmt::format("a metadata key {}.", Describe(*problem)), p));
     }
     auto s = String(v, p, 500);
     if (!s) return std::unexpected(s.error());
@@ -252,7 +265,11 @@ payments::Result<ListParams> ParseListParams(std::string_view query) {
       }
       out.limit = limit;
     } else if (key == "starting_after") {
-      if (value.empty()) {
+      if (value.empty() || value.size() > 64 ||
+          !std::all_of(value.begin(), value.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_';
+          })) {
         return std::unexpected(Invalid("parameter_invalid_string",
                                        "starting_after must be an object id.", "starting_after"));
       }

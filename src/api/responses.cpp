@@ -1,5 +1,7 @@
 #include "api/responses.h"
 
+#include "runtime/log.h"
+
 namespace payments::api {
 
 http::Response FromReply(const service::Reply& reply) {
@@ -21,7 +23,17 @@ http::Response FromError(const Error& error) {
 http::Response Json(int status, const nlohmann::ordered_json& body) {
   http::Response r;
   r.status = status;
-  r.body = body.dump();
+  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return r;
+}
+
+http::Response InternalErrorResponse(const http::Request& request, std::string_view what) {
+  log::Error("request failed", {{"request_id", request.request_id},
+                                {"method", request.method},
+                                {"route", request.route},
+                                {"error", what}});
+  http::Response r = FromError(Error::Internal("An internal error occurred."));
+  r.error_detail = std::string(what);
   return r;
 }
 

@@ -63,6 +63,12 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
             "After SIGTERM, keep accepting this long while unready");
   AddMillis(sub, "--shutdown-timeout", config->shutdown_timeout, "PAYMENTS_SHUTDOWN_TIMEOUT",
             "Then wait this long for in-flight requests");
+  AddMillis(sub, "--http-read-timeout", config->http_read_timeout, "PAYMENTS_HTTP_READ_TIMEOUT",
+            "A request must arrive whole within this long of its first byte")
+      ->check(CLI::PositiveNumber);
+  AddMillis(sub, "--http-idle-timeout", config->http_idle_timeout, "PAYMENTS_HTTP_IDLE_TIMEOUT",
+            "Close a keep-alive connection idle this long")
+      ->check(CLI::PositiveNumber);
   AddMillis(sub, "--idempotency-lock", config->idempotency_lock, "PAYMENTS_IDEMPOTENCY_LOCK",
             "How long a claimed Idempotency-Key stays locked if its request dies");
   AddMillis(sub, "--liveness-stall", config->liveness_stall, "PAYMENTS_LIVENESS_STALL",

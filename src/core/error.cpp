@@ -71,6 +71,7 @@ int HttpStatus(ErrorKind kind) {
     case ErrorKind::kUnavailable:
       return 503;
     case ErrorKind::kInternal:
+    case ErrorKind::kOutcomeUnknown:
       return 500;
   }
   return 500;
@@ -88,6 +89,7 @@ std::string_view ErrorType(ErrorKind kind) {
       return "idempotency_error";
     case ErrorKind::kUnavailable:
     case ErrorKind::kInternal:
+    case ErrorKind::kOutcomeUnknown:
       return "api_error";
     default:
       return "invalid_request_error";

@@ -10,9 +10,10 @@
 //   if (!amount) return std::unexpected(amount.error());
 #pragma once
 
-#include <expected>
 #include <string>
 #include <string_view>
+
+#include "core/expected_compat.h"  // <expected>, also under clang 14 (the fuzz build)
 
 namespace payments {
 
@@ -30,6 +31,7 @@ enum class ErrorKind {
   kUnsupportedMediaType,   // 415 invalid_request_error
   kUnavailable,            // 503 api_error, retry later (database down, draining)
   kInternal,               // 500 api_error
+  kOutcomeUnknown,         // 500 api_error: money may have moved and is not recorded; do not retry
 };
 
 struct Error {

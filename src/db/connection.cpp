@@ -173,7 +173,21 @@ payments::Result<Rows> Connection::Check(PGresult* result, std::string_view what
   return std::unexpected(std::move(error));
 }
 
+namespace {
+
+// libpq sends text parameters as C strings: a NUL would end the value there
+// and PostgreSQL would store the rest silently cut. Such a value is refused
+// whole instead (validation refuses it long before; this is the last guard).
+payments::Status Whole(const Params& params) {
+  if (!params.HoldsNul()) return {};
+  return std::unexpected(
+      Error::Internal("internal error", "a text parameter holds a NUL byte; not sent cut"));
+}
+
+}  // namespace
+
 payments::Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
+  if (auto whole = Whole(params); !whole) return std::unexpected(whole.error());
   const std::string text(sql);
   const std::vector<const char*> values = params.Pointers();
   const std::vector<int> lengths = params.Lengths();
@@ -206,6 +220,7 @@ payments::Status Connection::Prepare(const Statement& statement) {
 }
 
 payments::Result<Rows> Connection::Run(const Statement& statement, const Params& params) {
+  if (auto whole = Whole(params); !whole) return std::unexpected(whole.error());
   if (auto s = Prepare(statement); !s) return std::unexpected(s.error());
   const std::string name(statement.name);
   const std::vector<const char*> values = params.Pointers();
@@ -217,6 +232,7 @@ payments::Result<Rows> Connection::Run(const Statement& statement, const Params&
 
 payments::Result<std::vector<Rows>> Connection::RunBatch(const std::vector<BatchItem>& items) {
   for (const BatchItem& item : items) {
+    if (auto whole = Whole(item.params); !whole) return std::unexpected(whole.error());
     if (item.statement != nullptr) {
       if (auto s = Prepare(*item.statement); !s) return std::unexpected(s.error());
     }

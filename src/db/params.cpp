@@ -3,6 +3,7 @@
 namespace payments::db {
 
 Params& Params::Add(std::string_view value) {
+  holds_nul_ = holds_nul_ || value.find('\0') != std::string_view::npos;
   values_.emplace_back(value);
   null_.push_back(false);
   return *this;
@@ -29,6 +30,7 @@ Params& Params::AddNull() {
 Params& Params::Append(const Params& other) {
   values_.insert(values_.end(), other.values_.begin(), other.values_.end());
   null_.insert(null_.end(), other.null_.begin(), other.null_.end());
+  holds_nul_ = holds_nul_ || other.holds_nul_;
   return *this;
 }
 

@@ -34,6 +34,9 @@ class Params {
   }
 
   int size() const { return static_cast<int>(values_.size()); }
+  // A value holds a NUL byte, which libpq's text format would cut; the
+  // Connection refuses to send such parameters at all.
+  bool HoldsNul() const { return holds_nul_; }
   // Pointers for PQexecParams; valid until the next Add.
   std::vector<const char*> Pointers() const;
   std::vector<int> Lengths() const;
@@ -41,6 +44,7 @@ class Params {
  private:
   std::vector<std::string> values_;
   std::vector<bool> null_;
+  bool holds_nul_ = false;
 };
 
 // A PostgreSQL array literal of text values, for a `$1::text[]` parameter:

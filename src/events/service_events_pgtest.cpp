@@ -100,13 +100,19 @@ TEST_F(ServiceEventsTest, EveryStateChangeWritesASchemaValidEventPublishedInOrde
 
   // The events API lists them newest first: what one transaction wrote
   // together comes out in reverse of the order it was written.
-  http::Router router;
-  api::RegisterEventRoutes(router, *pool_);
+  api::PublicApi public_api(
+      [this](const std::string& key) {
+        return payments::Result<std::optional<std::string>>(
+            key == "merchant-key" ? std::optional<std::string>(merchant_) : std::nullopt);
+      },
+      [] { return nlohmann::ordered_json::object(); });
+  api::RegisterEventRoutes(public_api, *pool_);
   http::Request req;
+  req.method = "GET";
   req.path = "/v1/events";
   req.query = "limit=100";
-  req.merchant_id = merchant_;
-  const json list = json::parse((*router.Find("GET", req.path).handler)(req).body);
+  req.headers.emplace_back("authorization", "Bearer merchant-key");
+  const json list = json::parse(public_api.Handle(req).body);
   Strings newest_first;
   for (const json& e : list["data"]) {
     if (e["subject"] == declined) newest_first.push_back(e["type"]);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+
 namespace payments::http {
 namespace {
 
@@ -36,6 +38,9 @@ int HexValue(char c) {
   return -1;
 }
 
+// A query name or value, %-decoded; its text must be storable and echoable
+// as it is (core/text.h), control characters included: no query parameter
+// of the API is free text.
 payments::Result<std::string> Decode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -58,6 +63,10 @@ payments::Result<std::string> Decode(std::string_view s) {
     } else {
       out.push_back(s[i]);
     }
+  }
+  if (auto problem = CheckText(out, /*allow_control=*/false)) {
+    return std::unexpected(Error::InvalidRequest(
+        "invalid_query", fmt::format("A query parameter {}.", Describe(*problem))));
   }
   return out;
 }

@@ -21,18 +21,15 @@ struct PublicRoutes {
   payments::db::Pool pool{payments::db::PoolOptions{}};
   payments::processors::SandboxProcessor processor{payments::processors::SandboxOptions{}};
   payments::service::PaymentService service{pool, processor, payments::service::ServiceOptions{}};
-  Router router;
+  payments::api::PublicApi api{[](const std::string&) { return std::optional<std::string>(); },
+                               [] { return nlohmann::ordered_json::object(); }};
 
-  PublicRoutes() {
-    payments::api::RegisterPaymentRoutes(router, service);
-    router.Add("GET", "/version",
-               [](payments::http::Request&) { return payments::http::Response{}; });
-  }
+  PublicRoutes() { payments::api::RegisterPaymentRoutes(api, service); }
 };
 
 const Router& TheRouter() {
   static const PublicRoutes* routes = new PublicRoutes();  // lives as long as the process
-  return routes->router;
+  return routes->api.router();
 }
 
 void BM_RouterFind(benchmark::State& state, std::string_view method, std::string_view path,

@@ -8,15 +8,18 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "core/ids.h"
 #include "http/error_body.h"
+#include "http/request_target.h"
 
 namespace payments::http {
 
@@ -138,13 +141,17 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
     sessions_.erase(s);
     if (sessions_.empty()) idle_cv_.notify_all();
   }
-  void AddInFlight(const std::string& id, std::string description) {
+  // Keyed by a serial of the server's own: a client's X-Request-Id is not
+  // unique, and two requests sharing one must not erase each other's entry.
+  uint64_t AddInFlight(std::string description) {
     std::lock_guard lock(mu_);
-    in_flight_[id] = std::move(description);
+    const uint64_t key = ++in_flight_serial_;
+    in_flight_[key] = std::move(description);
+    return key;
   }
-  void RemoveInFlight(const std::string& id) {
+  void RemoveInFlight(uint64_t key) {
     std::lock_guard lock(mu_);
-    in_flight_.erase(id);
+    in_flight_.erase(key);
   }
 
   const ServerOptions options_;
@@ -163,10 +170,94 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
-  std::unordered_map<std::string, std::string> in_flight_;
+  std::unordered_map<uint64_t, std::string> in_flight_;
+  uint64_t in_flight_serial_ = 0;
   int64_t connections_total_ = 0;
   bool stopped_ = false;
 };
+
+// A request the server answers itself, before any handler, and then closes.
+struct ProtocolError {
+  ProtocolError(int s, std::string c, std::string m, std::string p = {})
+      : status(s), code(std::move(c)), message(std::move(m)), param(std::move(p)) {}
+  int status;
+  std::string code;
+  std::string message;
+  std::string param;
+};
+
+// RFC 9112 §6: the body's length must be read the same way by every hop.
+// Transfer-Encoding must end in `chunked` (anything else would leave the
+// body's end to the connection's close, and a server reading it as empty
+// answers the body as a second request: smuggling); `chunked` is the only
+// coding served (501 for any other); and Transfer-Encoding with
+// Content-Length, or disagreeing Content-Lengths, are refused outright.
+std::optional<ProtocolError> CheckFraming(const bhttp::request<bhttp::string_body>& req,
+                                          size_t body_limit) {
+  std::vector<std::string> codings;
+  size_t te_fields = 0;
+  for (const auto& field : req) {
+    if (field.name() != bhttp::field::transfer_encoding) continue;
+    ++te_fields;
+    std::string_view list = field.value();
+    while (true) {
+      const size_t comma = list.find(',');
+      std::string_view item = list.substr(0, comma);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      std::string lower(item);
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      codings.push_back(std::move(lower));
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  size_t lengths = 0;
+  std::string_view first_length;
+  for (const auto& field : req) {
+    if (field.name() != bhttp::field::content_length) continue;
+    if (lengths++ == 0) {
+      first_length = field.value();
+    } else if (field.value() != first_length) {
+      return ProtocolError{400, "malformed_http", "conflicting Content-Length fields"};
+    }
+  }
+  if (te_fields > 0) {
+    if (req.version() < 11) {
+      return ProtocolError{400, "malformed_http", "Transfer-Encoding in an HTTP/1.0 request"};
+    }
+    if (lengths > 0) {
+      return ProtocolError{400, "malformed_http",
+                           "Transfer-Encoding and Content-Length in one request"};
+    }
+    if (codings.empty() || codings.back() != "chunked") {
+      return ProtocolError{400, "malformed_http", "the final transfer coding must be chunked"};
+    }
+    if (codings.size() > 1) {
+      return ProtocolError{501, "unsupported_transfer_coding",
+                           "only the chunked transfer coding is supported"};
+    }
+  }
+  if (lengths > 0) {
+    uint64_t length = 0;
+    const auto [end, ec] =
+        std::from_chars(first_length.data(), first_length.data() + first_length.size(), length);
+    if (ec != std::errc() || end != first_length.data() + first_length.size()) {
+      return ProtocolError{400, "malformed_http", "Content-Length is not a number"};
+    }
+    if (length > body_limit) {
+      return ProtocolError{413, "body_too_large",
+                           fmt::format("request body exceeds {} bytes", body_limit)};
+    }
+  }
+  return std::nullopt;
+}
+
+// What a client may send as X-Request-Id: it is logged and echoed as sent.
+bool IsAcceptableRequestId(std::string_view id) {
+  return !id.empty() && id.size() <= 128 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return c > 32 && c < 127; });
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -239,14 +330,11 @@ class Session : public std::enable_shared_from_this<Session> {
       OnReadError(ec);
       return;
     }
-    auto& req = parser_->get();
-    if (const auto length = parser_->content_length();
-        length && *length > server_->options_.body_limit) {
-      WriteProtocolError(
-          413, "invalid_request_error", "body_too_large",
-          fmt::format("request body exceeds {} bytes", server_->options_.body_limit));
+    if (auto refused = CheckHead(); refused) {
+      WriteProtocolError(*refused);
       return;
     }
+    const auto& req = parser_->get();
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                        req.version());
@@ -263,6 +351,35 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadBody();
   }
 
+  // What the server refuses once the head is read, before any body: framing
+  // that a proxy in front could read differently (RFC 9112 §6), a target that
+  // could route unlike it reads, more headers than allowed, a request id that
+  // could not be logged as sent.
+  std::optional<ProtocolError> CheckHead() {
+    const auto& req = parser_->get();
+    if (auto framing = CheckFraming(req, server_->options_.body_limit)) return framing;
+    const size_t fields = static_cast<size_t>(std::distance(req.begin(), req.end()));
+    if (fields > server_->options_.max_header_count) {
+      return ProtocolError{431, "headers_too_many",
+                           fmt::format("a request may have at most {} header fields",
+                                       server_->options_.max_header_count)};
+    }
+    if (req.target().size() > kMaxTargetLength) {
+      return ProtocolError{414, "uri_too_long",
+                           fmt::format("the request target exceeds {} bytes", kMaxTargetLength)};
+    }
+    auto target = ParseRequestTarget(req.target());
+    if (!target) return ProtocolError{400, target.error().code, target.error().message};
+    target_ = std::move(*target);
+    if (auto id = req.find("x-request-id");
+        id != req.end() && !IsAcceptableRequestId(id->value())) {
+      return ProtocolError{400, "invalid_request_id",
+                           "X-Request-Id must be 1 to 128 visible ASCII characters",
+                           "X-Request-Id"};
+    }
+    return std::nullopt;
+  }
+
   void ReadBody() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -277,43 +394,44 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnReadError(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
       WriteProtocolError(
-          413, "invalid_request_error", "body_too_large",
-          fmt::format("request body exceeds {} bytes", server_->options_.body_limit));
+          {413, "body_too_large",
+           fmt::format("request body exceeds {} bytes", server_->options_.body_limit)});
     } else if (ec == bhttp::error::header_limit) {
-      WriteProtocolError(431, "invalid_request_error", "headers_too_large",
-                         "request headers are too large");
+      WriteProtocolError({431, "headers_too_large", "request headers are too large"});
     } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
                ec == beast::error::timeout || ec == asio::error::operation_aborted ||
                ec == asio::error::connection_reset) {
       Shutdown();
     } else {
-      WriteProtocolError(400, "invalid_request_error", "malformed_http",
-                         fmt::format("malformed HTTP request: {}", ec.message()));
+      // Beast's own message names the rule broken, never the bytes.
+      WriteProtocolError(
+          {400, "malformed_http", fmt::format("malformed HTTP request: {}", ec.message())});
     }
   }
 
+  // The request as handlers see it. Only after CheckHead accepted the head:
+  // the path and query are the checked target's.
   void FillRequest(Request& out) {
     const auto& req = parser_->get();
     out.method = std::string(req.method_string());
     out.target = std::string(req.target());
-    const size_t q = out.target.find('?');
-    out.path = out.target.substr(0, q);
-    out.query = q == std::string::npos ? "" : out.target.substr(q + 1);
+    out.path = target_.path;
+    out.query = target_.query;
     for (const auto& field : req) {
       std::string name(field.name_string());
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       out.headers.emplace_back(std::move(name), std::string(field.value()));
     }
+    FillConnection(out);
+    // The caller's id when it has one (checked by CheckHead), so traces
+    // join up across services. It is only ever a label, never a key.
+    const std::string_view id = out.Header("x-request-id");
+    out.request_id = id.empty() ? NewId("req") : std::string(id);
+  }
+
+  void FillConnection(Request& out) const {
     out.remote_address = remote_;
     out.received_at = started_;
-    std::string_view id = out.Header("x-request-id");
-    // Take the caller's id when it is sane, so traces join up across services.
-    if (!id.empty() && id.size() <= 128 &&
-        std::all_of(id.begin(), id.end(), [](char c) { return c > 32 && c < 127; })) {
-      out.request_id = std::string(id);
-    } else {
-      out.request_id = NewId("req");
-    }
   }
 
   void Dispatch() {
@@ -324,30 +442,41 @@ class Session : public std::enable_shared_from_this<Session> {
     FillRequest(request);
     request_ = std::make_shared<Request>(request);  // kept without the body, for logs
     request.body = std::move(parser_->get().body());
-    server_->AddInFlight(request_->request_id, fmt::format("{} {} ({})", request_->method,
-                                                           request_->path, request_->request_id));
+    in_flight_key_ = server_->AddInFlight(
+        fmt::format("{} {} ({})", request_->method, request_->path, request_->request_id));
     stream_.expires_never();
-    server_->handler_(std::move(request), [self = shared_from_this()](Response response) {
+    Done done = [self = shared_from_this()](Response response) {
       asio::post(self->executor(),
                  [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
-    });
+    };
+    // A handler reports its failures as responses; one that throws anyway
+    // fails this request alone, never the loop that every other connection
+    // of this thread shares.
+    try {
+      server_->handler_(std::move(request), done);
+    } catch (const std::exception& e) {
+      Response r;
+      r.status = 500;
+      r.body = ErrorBody("api_error", "internal_error", "An internal error occurred.");
+      r.error_detail = fmt::format("the request handler threw: {}", e.what());
+      done(std::move(r));
+    }
   }
 
-  void WriteProtocolError(int status, std::string_view type, std::string_view code,
-                          std::string_view message) {
+  void WriteProtocolError(const ProtocolError& error) {
     keep_alive_ = false;
     version_ = 11;
+    // The request as far as it is known; never the unchecked target.
     request_ = std::make_shared<Request>();
     if (parser_ && parser_->is_header_done()) {
-      FillRequest(*request_);
-    } else {
-      request_->remote_address = remote_;
-      request_->received_at = started_;
-      request_->request_id = NewId("req");
+      request_->method = std::string(parser_->get().method_string());
     }
+    FillConnection(*request_);
+    request_->request_id = NewId("req");
     Response response;
-    response.status = status;
-    response.body = ErrorBody(type, code, message);
+    response.status = error.status;
+    response.body = ErrorBody("invalid_request_error", error.code, error.message, error.param);
+    response.error_detail = error.message;
     Write(std::move(response));
   }
 
@@ -376,7 +505,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnWrite(beast::error_code ec) {
-    if (request_) server_->RemoveInFlight(request_->request_id);
+    if (in_flight_key_ != 0) server_->RemoveInFlight(std::exchange(in_flight_key_, 0));
     request_.reset();
     res_.reset();
     if (ec || !keep_alive_) {
@@ -389,7 +518,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Shutdown() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
-    if (request_) server_->RemoveInFlight(request_->request_id);
+    if (in_flight_key_ != 0) server_->RemoveInFlight(std::exchange(in_flight_key_, 0));
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -400,6 +529,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::string_body>> res_;
   std::shared_ptr<Request> request_;
+  RequestTarget target_;
+  uint64_t in_flight_key_ = 0;  // 0: not in flight
   std::shared_ptr<Server::Impl> server_;
   std::string remote_;
   State state_ = State::kIdle;

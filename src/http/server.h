@@ -8,6 +8,16 @@
 //   WaitIdle(t)      waits until every connection has closed, or t;
 //   Stop()           closes whatever is left and joins the I/O threads.
 //
+// Before any handler sees a request, the server refuses (and closes on) what
+// could be read two ways or that it will not hold: framing against RFC 9112
+// (a Transfer-Encoding not ending in chunked, with Content-Length, or
+// disagreeing lengths; 400), a target that is not canonical
+// (http/request_target.h; 400, or 414 past 8 KiB), too many or too large
+// headers (431), a body over the limit (413), an X-Request-Id that is not 1–128
+// visible ASCII characters (400). A request must arrive whole within
+// read_timeout of its first byte (one byte a second is cut there); a
+// connection idle for idle_timeout closes. A handler that throws answers 500.
+//
 // Each I/O thread runs an event loop of its own (an io_context run by that
 // thread alone); connections are spread over them in turn, and a connection
 // and its requests stay on one. Each request goes to the AsyncHandler on the
@@ -39,7 +49,8 @@ namespace payments::http {
 struct ServerOptions {
   std::string name = "public";  // for logs and metrics
   size_t body_limit = 64 * 1024;
-  size_t header_limit = 16 * 1024;
+  size_t header_limit = 16 * 1024;  // the request line and every header field, in bytes
+  size_t max_header_count = 100;
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive idle before close
   std::chrono::milliseconds read_timeout{30'000};  // a started request must arrive in this
   int io_threads = 1;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "api/responses.h"
 #include "http/error_body.h"
 #include "http/json_body.h"
 
@@ -62,7 +63,7 @@ http::Response AdminApi::Readyz(const http::Request& request) {
   return r;
 }
 
-http::Response AdminApi::Handle(http::Request& req) {
+http::Response AdminApi::Route(http::Request& req) {
   const http::Router::Match match = router_.Find(req.method, req.path);
   http::Response r;
   if (match.kind == http::Router::Match::Kind::kFound) {
@@ -74,6 +75,7 @@ http::Response AdminApi::Handle(http::Request& req) {
     r.body = http::ErrorBody("invalid_request_error", "method_not_allowed",
                              fmt::format("{} is not allowed on {}.", req.method, req.path));
   } else {
+    // The path was checked by the server (ASCII path characters only).
     r.status = 404;
     r.body =
         http::ErrorBody("invalid_request_error", "resource_missing",
@@ -81,6 +83,16 @@ http::Response AdminApi::Handle(http::Request& req) {
   }
   r.route = match.kind == http::Router::Match::Kind::kNotFound ? "unmatched" : match.route;
   return r;
+}
+
+http::Response AdminApi::Handle(http::Request& req) noexcept {
+  try {
+    return Route(req);
+  } catch (const std::exception& e) {
+    return api::InternalErrorResponse(req, e.what());
+  } catch (...) {
+    return api::InternalErrorResponse(req, "an exception that is not a std::exception");
+  }
 }
 
 }  // namespace payments::runtime

@@ -21,9 +21,11 @@ class AdminApi {
   AdminApi& operator=(const AdminApi&) = delete;
 
   http::Router& router() { return router_; }
-  http::Response Handle(http::Request& request);
+  // Never throws: a failure inside a request is that request's 500.
+  http::Response Handle(http::Request& request) noexcept;
 
  private:
+  http::Response Route(http::Request& request);
   http::Response Livez();
   http::Response Readyz(const http::Request& request);
 

@@ -16,6 +16,7 @@
 
 #include "api/admin_flags_handlers.h"
 #include "api/events_handlers.h"
+#include "api/payment_handlers.h"
 #include "api/public_api.h"
 #include "core/build_info.h"
 #include "core/crypto.h"
@@ -32,6 +33,7 @@
 #include "migrate/migrator.h"
 #include "runtime/admin_api.h"
 #include "runtime/embedded_postgres.h"
+#include "runtime/fault_routes.h"
 #include "runtime/flag_refresher.h"
 #include "runtime/health.h"
 #include "runtime/log.h"
@@ -293,31 +295,19 @@ int RunServe(const ServeConfig& config) {
   });
   if (config.fault_injection) {
     log::Warn("fault injection is enabled", {});
-    admin.router().Add("POST", "/admin/fault/stall-event-loop", [&](http::Request& req) {
-      int64_t ms = 1000;
-      if (req.query.starts_with("ms=")) ms = std::strtoll(req.query.c_str() + 3, nullptr, 10);
-      http::Response r;
-      http::Server* server = public_started.load();
-      if (server == nullptr) {
-        r.status = 503;
-        r.body = R"({"error":"the public listener is not running"})";
-        return r;
-      }
-      // One stall per I/O thread (they take turns), so every loop stops.
-      for (int i = 0; i < config.io_threads; ++i) {
-        server->RunOnLoop([ms] { std::this_thread::sleep_for(milliseconds(ms)); });
-      }
-      r.status = 202;
-      r.body = nlohmann::ordered_json({{"stalling_ms", ms}}).dump();
-      return r;
-    });
+    RegisterFaultRoutes(
+        admin.router(), config.admin_token, [&] { return public_started.load(); },
+        config.io_threads);
   }
   api::RegisterAdminFlagRoutes(admin.router(), pool, {.token = config.admin_token});
   // Probes answer on the admin I/O thread from memory; the admin API touches
   // the database, so it runs on threads of its own and can never stall probes.
   boost::asio::thread_pool admin_pool(2);
   http::Server admin_server(
-      {.name = "admin", .io_threads = 1},
+      {.name = "admin",
+       .idle_timeout = config.http_idle_timeout,
+       .read_timeout = config.http_read_timeout,
+       .io_threads = 1},
       [&admin, &admin_pool](http::Request req, http::Done done) {
         if (!req.path.starts_with("/admin/")) {
           done(admin.Handle(req));
@@ -404,8 +394,10 @@ int RunServe(const ServeConfig& config) {
   payments.SetProcessorGate([&flags](std::string_view processor, std::string_view merchant_id) {
     return flags::CheckProcessorEnabled(flags, processor, merchant_id);
   });
-  api::PublicApi public_api(payments, version_info);
-  api::RegisterEventRoutes(public_api.router(), pool);
+  api::PublicApi public_api(
+      [&payments](const std::string& key) { return payments.Authenticate(key); }, version_info);
+  api::RegisterPaymentRoutes(public_api, payments);
+  api::RegisterEventRoutes(public_api, pool);
 
   // Background workers.
   std::vector<std::unique_ptr<PeriodicWorker>> workers;
@@ -536,7 +528,10 @@ int RunServe(const ServeConfig& config) {
   std::optional<boost::asio::thread_pool> handler_pool;
   if (!on_fibers) handler_pool.emplace(static_cast<size_t>(std::max(1, config.workers)));
   public_server = std::make_unique<http::Server>(
-      http::ServerOptions{.name = "public", .io_threads = config.io_threads},
+      http::ServerOptions{.name = "public",
+                          .idle_timeout = config.http_idle_timeout,
+                          .read_timeout = config.http_read_timeout,
+                          .io_threads = config.io_threads},
       [&, on_fibers](http::Request req, http::Done done) {
         if (on_fibers) {
           fibers::Start(*http::Server::CurrentLoop(),

@@ -34,6 +34,8 @@ struct ServeConfig {
   int io_threads = 2;
   std::chrono::milliseconds drain_delay{5000};
   std::chrono::milliseconds shutdown_timeout{20000};
+  std::chrono::milliseconds http_read_timeout{30000};  // a started request must arrive in this
+  std::chrono::milliseconds http_idle_timeout{60000};  // keep-alive idle before close
   std::chrono::milliseconds idempotency_lock{30000};
   std::chrono::milliseconds liveness_stall{5000};
   std::chrono::milliseconds statement_timeout{5000};

@@ -7,7 +7,9 @@
 //   - the same key with a different request (method, path or body) is 422;
 //   - a retry while the first still runs is 409;
 //   - a use case that ran and failed with a 4xx stores that error too;
-//   - a 5xx (database down, lost commit) releases the claim so a retry runs.
+//   - a 5xx (database down, lost commit) releases the claim so a retry runs,
+//     but for kOutcomeUnknown (money may have moved unrecorded), which is
+//     stored like a 4xx so that no retry charges again.
 //
 // Without a key the use case simply runs. Thread-safe as the Pool is.
 #pragma once

@@ -11,6 +11,7 @@
 #include "events/cloud_event.h"
 #include "payments/ledger.h"
 #include "payments/payment_json.h"
+#include "runtime/log.h"
 #include "store/event_store.h"
 #include "store/idempotency_store.h"
 #include "store/merchant_store.h"
@@ -197,10 +198,55 @@ payments::Result<Reply> PaymentService::CreatePayment(
         items.push_back(EventsItem({PaymentEvent("payment.created", p, object, now),
                                     PaymentEvent(event_type, p, object, now)}));
         auto committed = writes_.Run(std::move(items));
-        if (!committed) return std::unexpected(exec.Explain(committed.error()));
+        if (!committed) {
+          if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
+            return std::unexpected(exec.Explain(committed.error()));
+          }
+          return std::unexpected(VoidUnrecorded(exec, p, committed.error()));
+        }
         Count(ToString(p.status));
         return reply;
       });
+}
+
+Error PaymentService::VoidUnrecorded(const Execution& exec, const Payment& p,
+                                     const Error& write_error) {
+  // The processor approved, and the payment's row did not commit. Money must
+  // not stay moved without a record: void the authorization (same-day, before
+  // settlement, a sale voids too) under a key derived from the payment's, so
+  // a repeated void is the same void.
+  CountCall("void");
+  const processors::ProcessorResult voided = processor_.Cancel(
+      {p.id, p.merchant_id, (exec.input() ? exec.input()->key : p.id) + ":void-unrecorded",
+       p.processor_reference.value_or(""), p.amount, p.currency});
+  const nlohmann::ordered_json fields = {
+      {"payment_id", p.id},
+      {"merchant_id", p.merchant_id},
+      {"processor_reference", p.processor_reference.value_or("")},
+      {"amount", p.amount},
+      {"currency", p.currency},
+      {"write_error", write_error.detail.empty() ? write_error.message : write_error.detail}};
+  if (voided.outcome == processors::ProcessorResult::Outcome::kApproved) {
+    Count("voided_unrecorded");
+    log::Warn("payment not recorded; its authorization was voided", fields);
+    Error e = Error::Unavailable(
+        "The payment could not be recorded, and its authorization was voided at the processor: "
+        "no money moved. Retry the request.",
+        write_error.detail);
+    e.code = "payment_not_recorded";
+    return e;
+  }
+  Count("outcome_unknown");
+  nlohmann::ordered_json failed = fields;
+  failed["void_error"] = voided.message;
+  log::Error("payment authorized, not recorded, and not voided: reconcile it", failed);
+  Error e = Error::Of(ErrorKind::kOutcomeUnknown, "payment_outcome_unknown",
+                      fmt::format("The card was authorized but the payment could not be recorded, "
+                                  "and voiding the authorization failed. Do not retry: payment {} "
+                                  "must be reconciled.",
+                                  p.id));
+  e.detail = write_error.detail;
+  return e;
 }
 
 payments::Result<Reply> PaymentService::CapturePayment(

@@ -102,6 +102,10 @@ class PaymentService {
   db::GroupCommitStats ClaimGroupStats() const { return claims_.Stats(); }
 
  private:
+  // After an approved authorization whose payment did not commit: voids it
+  // and says so (503, retry safe), or, if the void fails too, returns
+  // kOutcomeUnknown and logs what reconciliation needs.
+  Error VoidUnrecorded(const Execution& exec, const Payment& p, const Error& write_error);
   void Count(std::string_view outcome);
   void CountCall(std::string_view operation);
 
