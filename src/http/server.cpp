@@ -19,7 +19,7 @@
 
 #include "core/ids.h"
 #include "http/error_body.h"
-#include "http/request_target.h"
+#include "http/request_head.h"
 
 namespace payments::http {
 
@@ -176,89 +176,6 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   bool stopped_ = false;
 };
 
-// A request the server answers itself, before any handler, and then closes.
-struct ProtocolError {
-  ProtocolError(int s, std::string c, std::string m, std::string p = {})
-      : status(s), code(std::move(c)), message(std::move(m)), param(std::move(p)) {}
-  int status;
-  std::string code;
-  std::string message;
-  std::string param;
-};
-
-// RFC 9112 §6: the body's length must be read the same way by every hop.
-// Transfer-Encoding must end in `chunked` (anything else would leave the
-// body's end to the connection's close, and a server reading it as empty
-// answers the body as a second request: smuggling); `chunked` is the only
-// coding served (501 for any other); and Transfer-Encoding with
-// Content-Length, or disagreeing Content-Lengths, are refused outright.
-std::optional<ProtocolError> CheckFraming(const bhttp::request<bhttp::string_body>& req,
-                                          size_t body_limit) {
-  std::vector<std::string> codings;
-  size_t te_fields = 0;
-  for (const auto& field : req) {
-    if (field.name() != bhttp::field::transfer_encoding) continue;
-    ++te_fields;
-    std::string_view list = field.value();
-    while (true) {
-      const size_t comma = list.find(',');
-      std::string_view item = list.substr(0, comma);
-      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-      std::string lower(item);
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      codings.push_back(std::move(lower));
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
-  }
-  size_t lengths = 0;
-  std::string_view first_length;
-  for (const auto& field : req) {
-    if (field.name() != bhttp::field::content_length) continue;
-    if (lengths++ == 0) {
-      first_length = field.value();
-    } else if (field.value() != first_length) {
-      return ProtocolError{400, "malformed_http", "conflicting Content-Length fields"};
-    }
-  }
-  if (te_fields > 0) {
-    if (req.version() < 11) {
-      return ProtocolError{400, "malformed_http", "Transfer-Encoding in an HTTP/1.0 request"};
-    }
-    if (lengths > 0) {
-      return ProtocolError{400, "malformed_http",
-                           "Transfer-Encoding and Content-Length in one request"};
-    }
-    if (codings.empty() || codings.back() != "chunked") {
-      return ProtocolError{400, "malformed_http", "the final transfer coding must be chunked"};
-    }
-    if (codings.size() > 1) {
-      return ProtocolError{501, "unsupported_transfer_coding",
-                           "only the chunked transfer coding is supported"};
-    }
-  }
-  if (lengths > 0) {
-    uint64_t length = 0;
-    const auto [end, ec] =
-        std::from_chars(first_length.data(), first_length.data() + first_length.size(), length);
-    if (ec != std::errc() || end != first_length.data() + first_length.size()) {
-      return ProtocolError{400, "malformed_http", "Content-Length is not a number"};
-    }
-    if (length > body_limit) {
-      return ProtocolError{413, "body_too_large",
-                           fmt::format("request body exceeds {} bytes", body_limit)};
-    }
-  }
-  return std::nullopt;
-}
-
-// What a client may send as X-Request-Id: it is logged and echoed as sent.
-bool IsAcceptableRequestId(std::string_view id) {
-  return !id.empty() && id.size() <= 128 &&
-         std::all_of(id.begin(), id.end(), [](char c) { return c > 32 && c < 127; });
-}
-
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<Server::Impl> server)
@@ -330,7 +247,7 @@ class Session : public std::enable_shared_from_this<Session> {
       OnReadError(ec);
       return;
     }
-    if (auto refused = CheckHead(); refused) {
+    if (auto refused = CheckHead(parser_->get(), server_->options_, target_); refused) {
       WriteProtocolError(*refused);
       return;
     }
@@ -349,35 +266,6 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     ReadBody();
-  }
-
-  // What the server refuses once the head is read, before any body: framing
-  // that a proxy in front could read differently (RFC 9112 §6), a target that
-  // could route unlike it reads, more headers than allowed, a request id that
-  // could not be logged as sent.
-  std::optional<ProtocolError> CheckHead() {
-    const auto& req = parser_->get();
-    if (auto framing = CheckFraming(req, server_->options_.body_limit)) return framing;
-    const size_t fields = static_cast<size_t>(std::distance(req.begin(), req.end()));
-    if (fields > server_->options_.max_header_count) {
-      return ProtocolError{431, "headers_too_many",
-                           fmt::format("a request may have at most {} header fields",
-                                       server_->options_.max_header_count)};
-    }
-    if (req.target().size() > kMaxTargetLength) {
-      return ProtocolError{414, "uri_too_long",
-                           fmt::format("the request target exceeds {} bytes", kMaxTargetLength)};
-    }
-    auto target = ParseRequestTarget(req.target());
-    if (!target) return ProtocolError{400, target.error().code, target.error().message};
-    target_ = std::move(*target);
-    if (auto id = req.find("x-request-id");
-        id != req.end() && !IsAcceptableRequestId(id->value())) {
-      return ProtocolError{400, "invalid_request_id",
-                           "X-Request-Id must be 1 to 128 visible ASCII characters",
-                           "X-Request-Id"};
-    }
-    return std::nullopt;
   }
 
   void ReadBody() {
@@ -409,26 +297,6 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  // The request as handlers see it. Only after CheckHead accepted the head:
-  // the path and query are the checked target's.
-  void FillRequest(Request& out) {
-    const auto& req = parser_->get();
-    out.method = std::string(req.method_string());
-    out.target = std::string(req.target());
-    out.path = target_.path;
-    out.query = target_.query;
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-    FillConnection(out);
-    // The caller's id when it has one (checked by CheckHead), so traces
-    // join up across services. It is only ever a label, never a key.
-    const std::string_view id = out.Header("x-request-id");
-    out.request_id = id.empty() ? NewId("req") : std::string(id);
-  }
-
   void FillConnection(Request& out) const {
     out.remote_address = remote_;
     out.received_at = started_;
@@ -439,7 +307,8 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = parser_->get().keep_alive();
     version_ = parser_->get().version();
     Request request;
-    FillRequest(request);
+    FillRequest(parser_->get(), target_, request);
+    FillConnection(request);
     request_ = std::make_shared<Request>(request);  // kept without the body, for logs
     request.body = std::move(parser_->get().body());
     in_flight_key_ = server_->AddInFlight(
