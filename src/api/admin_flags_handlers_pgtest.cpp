@@ -172,6 +172,10 @@ TEST_F(AdminFlagsTest, InvalidDefinitionsAre400NamingTheFieldAndChangeNothing) {
       {kSandbox, R"({"definition":{"type":"boolean","rule":"on"},"reason":"r","why":"x"})", "why"},
       {kSandbox, R"({"definition":{"type":"boolean","rule":"on"},"reason":7})", "reason"},
       {kSandbox, R"(not json)", ""},
+      // jsonb and text refuse a NUL: a 400, never a 500 from the database.
+      {kSandbox, R"({"definition":{"type":"boolean","rule":"on"},"reason":"r\u0000"})", "reason"},
+      {kSandbox, R"({"definition":{"type":"boolean","rule":"on"},"reason":"r","actor":"\u0000"})",
+       "actor"},
       {"/admin/flags/processor.sandbox.enable",
        R"({"definition":{"type":"boolean","rule":"on"},"reason":"r"})", "key"},
       {"/admin/flags/Bad%20Key",

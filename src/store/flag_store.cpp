@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/json_text.h"
+#include "core/text.h"
 #include "db/transaction.h"
 #include "flags/definition_json.h"
 
@@ -55,6 +57,13 @@ payments::Status CheckChange(std::string_view key, const FlagChange& change) {
                     "'.', '_' or '-' between them",
                     key),
         "key"));
+  }
+  for (auto [name, text] : {std::pair<const char*, const std::string*>{"actor", &change.actor},
+                            {"reason", &change.reason}}) {
+    if (auto problem = CheckText(*text)) {
+      return std::unexpected(Error::InvalidRequest(
+          "parameter_invalid_string", fmt::format("{} {}", name, Describe(*problem)), name));
+    }
   }
   if (change.actor.empty() || change.actor.size() > 200) {
     return std::unexpected(Error::InvalidRequest(
@@ -117,7 +126,15 @@ payments::Result<PutResult> PutFlag(db::Pool& pool, std::string_view key, const 
       auto before = flags::ParseDefinitionText(current->definition);
       if (before && *before == *next) return PutResult{.flag = *current, .changed = false};
     }
-    const std::string json = flags::ToJson(*next).dump();
+    const auto document = flags::ToJson(*next);
+    // jsonb refuses a NUL that JSON allows: refuse it here, not as a 500.
+    if (auto bad = FindJsonTextProblem(document)) {
+      return std::unexpected(Error::InvalidRequest(
+          "parameter_invalid_string",
+          fmt::format("a string of the definition {}", Describe(bad->problem)),
+          bad->path.empty() ? "definition" : "definition." + bad->path));
+    }
+    const std::string json = document.dump();
     auto written = conn.Run(current ? kUpdateFlag : kInsertFlag,
                             db::Params().Add(key).Add(json).Add(change.actor));
     if (!written) {

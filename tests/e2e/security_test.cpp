@@ -218,6 +218,20 @@ TEST_F(SecurityTest, NulInMetadataOrDescriptionNeverReachesTheProcessor) {
   EXPECT_EQ(Count("SELECT count(*) FROM payments"), "0");
 }
 
+TEST_F(SecurityTest, UnpairedSurrogatesAndBytesThatAreNotUtf8InABodyAreA400) {
+  const double before = Authorizations();
+  const std::string card = std::string(R"("payment_method":{"card":)") + kCardBody + "}";
+  for (const std::string& bad : {std::string(R"("\ud800")"), std::string(R"("\udc00x")"),
+                                 std::string("\"\xff\""), std::string("\"\xed\xa0\x80\"")}) {
+    auto r = PostAs("/v1/payments",
+                    R"({"amount":1000,"currency":"usd","description":)" + bad + "," + card + "}");
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+    EXPECT_EQ(r.Json()["error"]["code"], "invalid_json") << r.body;
+  }
+  EXPECT_EQ(Authorizations(), before);
+  ExpectAlive();
+}
+
 TEST_F(SecurityTest, LengthsAreCountedInCharactersAsTheDatabaseCountsThem) {
   // 40 two-byte characters: a valid key of 80 bytes.
   std::string key;

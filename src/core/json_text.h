@@ -1,0 +1,42 @@
+// Whether every string and object key of a JSON document can be stored and
+// echoed unchanged (core/text.h): PostgreSQL's jsonb refuses "\u0000", which
+// JSON itself allows. For documents stored whole (flag definitions), where
+// field-by-field validation would not see every string. Pure; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/text.h"
+
+namespace payments {
+
+// The dotted path of the first string or key with a problem ("" for the
+// root), and what it is; nullopt when there is none.
+struct JsonTextProblem {
+  std::string path;
+  TextProblem problem;
+};
+
+template <typename Json>
+std::optional<JsonTextProblem> FindJsonTextProblem(const Json& value,
+                                                   const std::string& path = "") {
+  auto join = [&](const std::string& name) { return path.empty() ? name : path + "." + name; };
+  if (value.is_string()) {
+    if (auto p = CheckText(value.template get_ref<const typename Json::string_t&>())) {
+      return JsonTextProblem{path, *p};
+    }
+  } else if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (auto p = CheckText(it.key())) return JsonTextProblem{join(it.key()), *p};
+      if (auto inner = FindJsonTextProblem(it.value(), join(it.key()))) return inner;
+    }
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (auto inner = FindJsonTextProblem(value[i], join(std::to_string(i)))) return inner;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace payments
