@@ -16,6 +16,13 @@ ProcessorResult Failed(std::string message) {
   return {ProcessorResult::Outcome::kFailed, "", "processing_error", std::move(message)};
 }
 
+// References of authorizations made with the card that cannot be reversed.
+constexpr std::string_view kNoReversalPrefix = "sbx_chnr";
+
+ProcessorResult Irreversible() {
+  return Failed("The processor could not reverse this authorization.");
+}
+
 // As a network call would: a handler's fiber parks, its thread goes on.
 void Wait(std::chrono::milliseconds d) {
   if (d.count() > 0) fibers::SleepFor(d);
@@ -56,6 +63,7 @@ ProcessorResult SandboxProcessor::Authorize(const AuthorizeRequest& request) {
     }
     Wait(options_.slow_latency);
   }
+  if (number == "4000000000005126") return Approved(kNoReversalPrefix);
   return Approved("sbx_ch");
 }
 
@@ -64,13 +72,15 @@ ProcessorResult SandboxProcessor::Capture(const FollowUpRequest&) {
   return Approved("sbx_cp");
 }
 
-ProcessorResult SandboxProcessor::Cancel(const FollowUpRequest&) {
+ProcessorResult SandboxProcessor::Cancel(const FollowUpRequest& request) {
   Wait(options_.latency);
+  if (request.processor_reference.starts_with(kNoReversalPrefix)) return Irreversible();
   return Approved("sbx_cn");
 }
 
-ProcessorResult SandboxProcessor::Refund(const FollowUpRequest&) {
+ProcessorResult SandboxProcessor::Refund(const FollowUpRequest& request) {
   Wait(options_.latency);
+  if (request.processor_reference.starts_with(kNoReversalPrefix)) return Irreversible();
   return Approved("sbx_re");
 }
 

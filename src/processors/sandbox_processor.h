@@ -11,6 +11,10 @@
 //   4000000000000119   failed, processing_error
 //   4000000000000341   approved after `slow_latency` (default 2 s): slow requests
 //   4000000000000259   never answers: fails with processing_error after `timeout`
+//   4000000000005126   approved, but every later cancel (void) or refund of it
+//                      fails with processing_error (its reference says so, so
+//                      the sandbox stays stateless): an authorization that
+//                      cannot be undone
 //
 // Every call also waits `latency` (default 0), as a network round trip would.
 // Stateless (references are random), so several instances agree. Thread-safe.

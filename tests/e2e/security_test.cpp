@@ -26,7 +26,7 @@ class SecurityTest : public ServiceTest {
             {"PAYMENTS_ADMIN_TOKEN", kAdminToken},
             {"PAYMENTS_HTTP_READ_TIMEOUT", "1500"},
             {"PAYMENTS_HTTP_IDLE_TIMEOUT", "3000"},
-            {"PAYMENTS_SANDBOX_SLOW_LATENCY", "1500"}};
+            {"PAYMENTS_SANDBOX_SLOW_LATENCY", "3000"}};
   }
 
   // One request of raw bytes on a new connection, and its response.
@@ -178,7 +178,7 @@ TEST_F(SecurityTest, RequestsSharingAnIdAreCountedApart) {
       [&] {
         return Metric("payments_http_in_flight_requests", {{"listener", "public"}}) == 2;
       },
-      1400ms);
+      2500ms);
   first.join();
   second.join();
   EXPECT_TRUE(both);
@@ -250,10 +250,10 @@ TEST_F(SecurityTest, LengthsAreCountedInCharactersAsTheDatabaseCountsThem) {
   EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE metadata ? '" + key + "'"), "1");
 }
 
-// Should the write fail after the processor approved, the authorization is
-// voided and the client told so; the retry then charges once, and records it.
-TEST_F(SecurityTest, AnApprovedPaymentThatCannotBeRecordedIsVoided) {
-  ASSERT_TRUE(db_.Connect()->ExecScript(R"(
+// A trigger that refuses to insert a payment described 'refuse me': the
+// payment's write fails after the processor approved it.
+void RefuseMarkedPayments(TestDatabase& db) {
+  ASSERT_TRUE(db.Connect()->ExecScript(R"(
     CREATE FUNCTION refuse_marked_payment() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF NEW.description = 'refuse me' THEN RAISE EXCEPTION 'refused by the test'; END IF;
@@ -261,6 +261,12 @@ TEST_F(SecurityTest, AnApprovedPaymentThatCannotBeRecordedIsVoided) {
     END $$;
     CREATE TRIGGER refuse_marked_payment BEFORE INSERT ON payments
       FOR EACH ROW EXECUTE FUNCTION refuse_marked_payment();)"));
+}
+
+// Should the write fail after the processor approved, the authorization is
+// voided and the client told so; the retry then charges once, and records it.
+TEST_F(SecurityTest, AnApprovedPaymentThatCannotBeRecordedIsVoided) {
+  RefuseMarkedPayments(db_);
   const std::string body =
       std::string(R"({"amount":1200,"currency":"usd","description":"refuse me",)") +
       R"("payment_method":{"card":)" + kCardBody + "}}";
@@ -275,6 +281,27 @@ TEST_F(SecurityTest, AnApprovedPaymentThatCannotBeRecordedIsVoided) {
   EXPECT_EQ(retried.status, 200) << retried.body;
   EXPECT_EQ(Count("SELECT count(*) FROM payments"), "1");
   EXPECT_EQ(Metric("payments_processor_calls_total", {{"operation", "authorize"}}), 2);
+}
+
+// And if the void fails too, the outcome is unknown: the client is told not
+// to retry, and a retry with the same key replays that answer instead of
+// charging the card again.
+TEST_F(SecurityTest, AnUnrecordedPaymentThatCannotBeVoidedIsNeverChargedTwice) {
+  RefuseMarkedPayments(db_);
+  const std::string body = PaymentBody(1300, "usd", "4000000000005126");
+  auto marked = nlohmann::json::parse(body);
+  marked["description"] = "refuse me";
+  auto r = PostAs("/v1/payments", marked.dump(), "cannot-void");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_EQ(r.Json()["error"]["code"], "payment_outcome_unknown");
+  EXPECT_EQ(Metric("payments_processor_calls_total", {{"operation", "void"}}), 1);
+  auto retried = PostAs("/v1/payments", marked.dump(), "cannot-void");
+  EXPECT_EQ(retried.status, 500);
+  EXPECT_EQ(retried.Header("idempotent-replayed"), "true");
+  EXPECT_EQ(retried.body, r.body);
+  EXPECT_EQ(Authorizations(), 1);
+  EXPECT_TRUE(
+      service_->WaitForLog("payment authorized, not recorded, and not voided: reconcile it", 5s));
 }
 
 // --- 4. HTTP/1.1 framing (RFC 9112) -----------------------------------------------
