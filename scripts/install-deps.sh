@@ -12,6 +12,8 @@ PACKAGES=(
   postgresql-15
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev haproxy wrk postgresql-contrib
+  # fuzz/ (scripts/fuzz.sh, part of make test): clang with libFuzzer and its runtimes
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   # bench/run: the plot, readiness and /metrics probes, CPU of the load

@@ -146,6 +146,18 @@ constexpr void Reinit(New* new_member, Old* old_member, Args&&... args) {
 
 template <class T, class E>
 class expected {
+  // What copy and move need, named so the requires-clauses stay readable.
+  static constexpr bool kCopyable = is_copy_constructible_v<T> && is_copy_constructible_v<E>;
+  static constexpr bool kMovable = is_move_constructible_v<T> && is_move_constructible_v<E>;
+  static constexpr bool kCopyAssignable =
+      kCopyable && is_copy_assignable_v<T> && is_copy_assignable_v<E>;
+  static constexpr bool kMoveAssignable =
+      kMovable && is_move_assignable_v<T> && is_move_assignable_v<E>;
+  static constexpr bool kNothrowMove =
+      is_nothrow_move_constructible_v<T> && is_nothrow_move_constructible_v<E>;
+  static constexpr bool kNothrowMoveAssign =
+      kNothrowMove && is_nothrow_move_assignable_v<T> && is_nothrow_move_assignable_v<E>;
+
  public:
   using value_type = T;
   using error_type = E;
@@ -155,9 +167,7 @@ class expected {
 
   constexpr expected() requires is_default_constructible_v<T> : value_(), has_value_(true) {}
 
-  constexpr expected(const expected& other) requires(
-      is_copy_constructible_v<T>&& is_copy_constructible_v<E>)
-      : has_value_(other.has_value_) {
+  constexpr expected(const expected& other) requires kCopyable : has_value_(other.has_value_) {
     if (has_value_) {
       std::construct_at(std::addressof(value_), other.value_);
     } else {
@@ -165,9 +175,7 @@ class expected {
     }
   }
 
-  constexpr expected(expected&& other) noexcept(
-      is_nothrow_move_constructible_v<T>&& is_nothrow_move_constructible_v<
-          E>) requires(is_move_constructible_v<T>&& is_move_constructible_v<E>)
+  constexpr expected(expected&& other) noexcept(kNothrowMove) requires kMovable
       : has_value_(other.has_value_) {
     if (has_value_) {
       std::construct_at(std::addressof(value_), std::move(other.value_));
@@ -205,9 +213,7 @@ class expected {
 
   constexpr ~expected() { Destroy(); }
 
-  constexpr expected& operator=(const expected& other) requires(
-      is_copy_assignable_v<T>&& is_copy_constructible_v<T>&& is_copy_assignable_v<E>&&
-          is_copy_constructible_v<E>) {
+  constexpr expected& operator=(const expected& other) requires kCopyAssignable {
     if (has_value_ && other.has_value_) {
       value_ = other.value_;
     } else if (has_value_) {
@@ -221,11 +227,8 @@ class expected {
     return *this;
   }
 
-  constexpr expected& operator=(expected&& other) noexcept(
-      is_nothrow_move_assignable_v<T>&& is_nothrow_move_constructible_v<T>&&
-          is_nothrow_move_assignable_v<E>&& is_nothrow_move_constructible_v<
-              E>) requires(is_move_assignable_v<T>&& is_move_constructible_v<T>&&
-                               is_move_assignable_v<E>&& is_move_constructible_v<E>) {
+  constexpr expected& operator=(expected&& other) noexcept(kNothrowMoveAssign) requires
+      kMoveAssignable {
     if (has_value_ && other.has_value_) {
       value_ = std::move(other.value_);
     } else if (has_value_) {
@@ -363,6 +366,11 @@ class expected {
 
 template <class E>
 class expected<void, E> {
+  static constexpr bool kCopyAssignable = is_copy_constructible_v<E> && is_copy_assignable_v<E>;
+  static constexpr bool kMoveAssignable = is_move_constructible_v<E> && is_move_assignable_v<E>;
+  static constexpr bool kNothrowMoveAssign =
+      is_nothrow_move_constructible_v<E> && is_nothrow_move_assignable_v<E>;
+
  public:
   using value_type = void;
   using error_type = E;
@@ -403,8 +411,7 @@ class expected<void, E> {
     if (!has_value_) std::destroy_at(std::addressof(error_));
   }
 
-  constexpr expected& operator=(const expected& other) requires(
-      is_copy_assignable_v<E>&& is_copy_constructible_v<E>) {
+  constexpr expected& operator=(const expected& other) requires kCopyAssignable {
     if (other.has_value_) {
       emplace();
     } else {
@@ -413,9 +420,8 @@ class expected<void, E> {
     return *this;
   }
 
-  constexpr expected& operator=(expected&& other) noexcept(
-      is_nothrow_move_assignable_v<E>&& is_nothrow_move_constructible_v<
-          E>) requires(is_move_assignable_v<E>&& is_move_constructible_v<E>) {
+  constexpr expected& operator=(expected&& other) noexcept(kNothrowMoveAssign) requires
+      kMoveAssignable {
     if (other.has_value_) {
       emplace();
     } else {

@@ -30,6 +30,29 @@ std::string EscapePointer(std::string_view token) {
   return out;
 }
 
+// libstdc++'s regex compiler reads the numbers of a pattern (the bounds of
+// {m,n}, back-references \N) into a long without checking for overflow, which
+// is undefined behaviour; a number of 9 digits fits. Over-approximates: an
+// escaped or bracketed '{' counts too.
+bool HasOverlongNumber(std::string_view pattern) {
+  bool in_braces = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    const bool before_number = c == '\\' || c == '{' || (in_braces && c == ',');
+    if (c == '{') in_braces = true;
+    if (c == '}') in_braces = false;
+    if (!before_number) continue;
+    size_t digits = 0;
+    while (i + 1 + digits < pattern.size() && pattern[i + 1 + digits] >= '0' &&
+           pattern[i + 1 + digits] <= '9') {
+      ++digits;
+    }
+    if (digits > 9) return true;
+    if (c == '\\') ++i;  // the escaped character starts nothing
+  }
+  return false;
+}
+
 payments::Error Invalid(const std::string& at, std::string_view what) {
   return payments::Error::InvalidRequest(
       "schema_invalid", fmt::format("{} (at {})", what, at.empty() ? "the root" : at));
@@ -104,6 +127,10 @@ payments::Status ParseKeyword(const std::string& key, const json& value, const s
   if (key == "pattern") {
     if (!value.is_string()) return std::unexpected(Invalid(here, "\"pattern\" must be a string"));
     node.pattern = value.get<std::string>();
+    if (HasOverlongNumber(*node.pattern)) {
+      return std::unexpected(
+          Invalid(here, "bad regular expression: a count or back-reference of more than 9 digits"));
+    }
     try {
       node.pattern_regex =
           std::make_shared<const std::regex>(*node.pattern, std::regex::ECMAScript);

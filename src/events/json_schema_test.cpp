@@ -96,6 +96,20 @@ TEST(JsonSchemaTest, RejectsKeywordsOutsideTheSubset) {
   EXPECT_FALSE(JsonSchema::Parse(json::parse(R"([])")));
 }
 
+TEST(JsonSchemaTest, RefusesPatternNumbersTheRegexCompilerCannotHold) {
+  // Found by fuzz/json_schema_fuzzer.cpp: libstdc++ overflows a long reading
+  // them (undefined behaviour; UBSan reports it under make test-sanitize).
+  for (const char* pattern : {R"(a{11111111111111111111})", R"(a{1,11111111111111111111})",
+                              R"((a)\11111111111111111111)"}) {
+    auto s = JsonSchema::Parse(json{{"type", "string"}, {"pattern", pattern}});
+    ASSERT_FALSE(s) << pattern;
+    EXPECT_NE(s.error().message.find("more than 9 digits"), std::string::npos) << s.error().message;
+  }
+  // Digits that are no count: an escaped brace.
+  const JsonSchema s = MustParse(R"({"type":"string","pattern":"^a{2,3}\\{1234567890$"})");
+  EXPECT_EQ(Violations(s, R"("aa{1234567890")"), Strings{});
+}
+
 TEST(JsonSchemaTest, PatternsSearchUnanchoredAsTheSpecSays) {
   const JsonSchema s = MustParse(R"({"type":"string","pattern":"b+"})");
   EXPECT_EQ(Violations(s, R"("abbc")"), Strings{});

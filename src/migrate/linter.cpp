@@ -278,8 +278,8 @@ class FileLinter {
     }
     if (in_block_ && MustRunOnItsOwn(*st_)) {
       Add("concurrent-in-transaction", first.line,
-          fmt::format("{} {} inside BEGIN ... COMMIT fails: it cannot run in a transaction block",
-                      UpperAscii(first.text), UpperAscii(s[1].text)));
+          fmt::format("{}{} inside BEGIN ... COMMIT fails: it cannot run in a transaction block",
+                      UpperAscii(first.text), s.size() > 1 ? " " + UpperAscii(s[1].text) : ""));
     }
     if (s.Has(0, "CREATE")) {
       size_t i = 1;
@@ -307,7 +307,7 @@ class FileLinter {
     const bool concurrently = s.Has(i, "CONCURRENTLY");
     if (concurrently) ++i;
     if (s.HasSeq(i, {"IF", "NOT", "EXISTS"})) i += 3;
-    if (!s.Has(i, "ON")) new_indexes_.insert(NameOf(s[i++]));
+    if (i < s.size() && !s.Has(i, "ON")) new_indexes_.insert(NameOf(s[i++]));
     if (!s.Has(i, "ON")) return;
     ++i;
     if (s.Has(i, "ONLY")) ++i;
@@ -495,7 +495,7 @@ class FileLinter {
       if (a.Has(k, "EXCLUDE")) return;
       if (a.Has(k, "COLUMN")) ++k;
       if (a.HasSeq(k, {"IF", "NOT", "EXISTS"})) k += 3;
-      return AddColumn(table, Span{a.t, a.begin + k, a.end}, line);
+      return AddColumn(table, Span{a.t, a.begin + std::min(k, a.size()), a.end}, line);
     }
   }
 

@@ -196,6 +196,27 @@ TEST(LinterTest, EveryActionOfAnAlterTableIsChecked) {
             (std::set<std::string>{"timestamp-without-time-zone", "alter-column-type"}));
 }
 
+TEST(LinterTest, TruncatedStatementsAreLintedWithoutReadingPastTheirEnd) {
+  // Found by fuzz/migration_file_fuzzer.cpp (fuzz/regressions/migration_file/):
+  // the linter read the token after the last one. Shows under make test-sanitize.
+  EXPECT_EQ(Rules(LintOne("CREATE INDEX;\n")), std::set<std::string>{});
+  EXPECT_EQ(Rules(LintOne("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS;\n")),
+            std::set<std::string>{});
+  EXPECT_EQ(Rules(LintOne("ALTER TABLE e ADD x, ADD CONSTRAINT;\n")), std::set<std::string>{});
+}
+
+TEST(LinterTest, AOneWordStatementInsideATransactionBlockIsNamed) {
+  // Found by fuzz/migration_file_fuzzer.cpp: the message read a second token.
+  const std::vector<LintFinding> findings = LintOne("BEGIN;\nVACUUM;\nCOMMIT;\n");
+  EXPECT_EQ(Rules(findings),
+            (std::set<std::string>{"transaction-control", "concurrent-in-transaction"}));
+  for (const LintFinding& f : findings) {
+    if (f.rule == "concurrent-in-transaction") {
+      EXPECT_EQ(f.message.find("VACUUM inside BEGIN"), 0u) << f.message;
+    }
+  }
+}
+
 TEST(LinterTest, TheShippedMigrationsLintClean) {
   auto migrations = LoadMigrationDirectory(std::string(PAYMENTS_SOURCE_DIR) + "/migrations");
   ASSERT_TRUE(migrations) << migrations.error().message;

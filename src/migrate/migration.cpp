@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 
 #include "core/crypto.h"
@@ -301,10 +302,13 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || n < 0) return std::nullopt;
   const std::string_view unit = TrimView(std::string_view(ptr, text.data() + text.size() - ptr));
-  if (unit.empty() || unit == "ms") return std::chrono::milliseconds(n);
-  if (unit == "s") return std::chrono::milliseconds(n * 1000);
-  if (unit == "min") return std::chrono::milliseconds(n * 60'000);
-  return std::nullopt;
+  int64_t factor = 0;
+  if (unit.empty() || unit == "ms") factor = 1;
+  if (unit == "s") factor = 1000;
+  if (unit == "min") factor = 60'000;
+  // A count whose milliseconds do not fit is no duration (nor an overflow).
+  if (factor == 0 || n > std::numeric_limits<int64_t>::max() / factor) return std::nullopt;
+  return std::chrono::milliseconds(n * factor);
 }
 
 std::string FormatVersion(int64_t version) { return fmt::format("{:04d}", version); }

@@ -149,6 +149,7 @@ class Lexer {
       const char c = src_[pos_];
       if (c == '\n') ++line_;
       if (backslash_escapes && c == '\\') {
+        if (Peek(1) == '\n') ++line_;  // an escaped line break is still one
         pos_ += 2;
         continue;
       }

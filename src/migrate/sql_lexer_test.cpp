@@ -35,6 +35,15 @@ TEST(SqlLexerTest, CountsLinesInsideStringsAndComments) {
   EXPECT_EQ(r.statements[2].sql, "SELECT 1");
 }
 
+TEST(SqlLexerTest, CountsAnEscapedNewlineInsideAnEString) {
+  // E'...\<newline>...': the backslash escapes the line break, which still
+  // starts a new line for every statement after it.
+  LexResult r = SplitStatements("SELECT E'a\\\nb';\nSELECT 1;\nSELECT 'open");
+  ASSERT_EQ(r.statements.size(), 2u);
+  EXPECT_EQ(r.statements[1].line, 3);
+  EXPECT_EQ(r.error_line, 4);
+}
+
 TEST(SqlLexerTest, ReportsUnterminatedInput) {
   EXPECT_EQ(SplitStatements("SELECT 'abc;").error, "unterminated string literal");
   EXPECT_EQ(SplitStatements("SELECT 1;\n/* open").error_line, 2);
