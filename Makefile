@@ -1,11 +1,14 @@
 # The two commands of the README.
 #   make run    install what is missing, build, start the service on the embedded default
-#   make test   install what is missing, build, run every test against a throwaway PostgreSQL
+#   make test   install what is missing, build, run every test against a throwaway PostgreSQL,
+#               then the whole suite again with ASan + UBSan
+#   make fuzz SECONDS=600   only the fuzz targets, longer (docs/fuzzing.md)
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+SECONDS ?= 60
 
-.PHONY: all deps build run test test-sanitize lint format clean bench
+.PHONY: all deps build run test test-sanitize fuzz lint format clean bench
 
 all: build
 
@@ -25,17 +28,27 @@ test: build
 	$(BUILD_DIR)/payments events check-schemas --dir schemas/events
 	$(BUILD_DIR)/payments migrate lint migrations/
 	$(BUILD_DIR)/pg_harness -- ctest --test-dir $(BUILD_DIR) -j $(JOBS) --output-on-failure
+	$(MAKE) test-sanitize
 
-# The same tests built with AddressSanitizer and UBSan, in a build directory of
-# their own (not in `make test`: on a 2-core CI machine it doubles the build).
-test-sanitize:
-	$(MAKE) test BUILD_DIR=build-sanitize CMAKE_FLAGS="-DPAYMENTS_SANITIZE=ON -DPAYMENTS_BENCHMARKS=OFF"
+# The whole suite built with AddressSanitizer and UBSan, in a build directory of
+# its own (part of `make test`; docs/development.md has what it costs in CI).
+SANITIZE_DIR ?= build-sanitize
+test-sanitize: deps
+	@cmake -S . -B $(SANITIZE_DIR) -DPAYMENTS_SANITIZE=ON -DPAYMENTS_BENCHMARKS=OFF \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
+	@cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	$(SANITIZE_DIR)/pg_harness -- ctest --test-dir $(SANITIZE_DIR) -j $(JOBS) --output-on-failure
+
+# The libFuzzer targets of fuzz/ (clang-14, ASan + UBSan, in build-fuzz/), each
+# for SECONDS seconds on a scratch copy of its corpus, then over its regressions.
+fuzz: deps
+	scripts/fuzz.sh --seconds $(SECONDS)
 
 format:
-	@find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	@find src tests bench fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 
 lint:
-	@find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+	@find src tests bench fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
 
 bench: deps
 	@scripts/install-deps.sh --bench
