@@ -10,22 +10,32 @@
 #   scripts/fuzz.sh                          every target, 60 s each
 #   scripts/fuzz.sh --seconds 600 sql_lexer  one target, longer
 #   scripts/fuzz.sh --build-only
+#   scripts/fuzz.sh --fast --corpus DIR --seconds 3600   long runs: UBSan only
+#        at -O2 (build-fuzz-fast/), the corpus kept and grown in DIR/<name>/
+#   scripts/fuzz.sh --replay DIR             every input of DIR/<name>/ once,
+#        under ASan + UBSan (after a --fast run)
 #
-# Environment: FUZZ_BUILD_DIR (build-fuzz), JOBS (nproc) for the build.
+# Environment: FUZZ_BUILD_DIR (build-fuzz, or build-fuzz-fast with --fast),
+# JOBS (nproc) for the build.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-BUILD_DIR="${FUZZ_BUILD_DIR:-build-fuzz}"
 JOBS="${JOBS:-$(nproc)}"
 fuzz_seconds=60
 build_only=0
+fast=0
+corpus_dir=""
+replay_dir=""
 targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) fuzz_seconds="$2"; shift 2 ;;
     --seconds=*) fuzz_seconds="${1#*=}"; shift ;;
     --build-only) build_only=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --fast) fast=1; shift ;;
+    --corpus) corpus_dir="$2"; shift 2 ;;
+    --replay) replay_dir="$2"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -33,6 +43,23 @@ done
 if ! [[ "$fuzz_seconds" =~ ^[0-9]+$ ]] || [[ "$fuzz_seconds" -lt 1 ]]; then
   echo "fuzz.sh: --seconds takes a whole number of seconds, not '$fuzz_seconds'" >&2
   exit 2
+fi
+if [[ -n "$replay_dir" && $fast -eq 1 ]]; then
+  echo "fuzz.sh: --replay runs under ASan; it does not go with --fast" >&2
+  exit 2
+fi
+for dir in "$corpus_dir" "$replay_dir"; do
+  if [[ -n "$dir" && ! -d "$dir" ]]; then
+    echo "fuzz.sh: no directory '$dir'" >&2
+    exit 2
+  fi
+done
+if [[ $fast -eq 1 ]]; then
+  BUILD_DIR="${FUZZ_BUILD_DIR:-build-fuzz-fast}"
+  sanitizers=undefined
+else
+  BUILD_DIR="${FUZZ_BUILD_DIR:-build-fuzz}"
+  sanitizers=address,undefined
 fi
 if [[ ${#targets[@]} -eq 0 ]]; then
   for f in fuzz/*_fuzzer.cpp; do
@@ -46,8 +73,8 @@ fi
 # short enough for thousands of runs a second under ASan on a shared core.
 max_len_of() {
   case "$1" in
-    query_string) echo 1024 ;;
-    flag_definition) echo 2048 ;;
+    sql_lexer | query_string | flag_definition) echo 1024 ;;
+    migration_file | json_schema) echo 2048 ;;
     *) echo 4096 ;;
   esac
 }
@@ -55,7 +82,8 @@ max_len_of() {
 scripts/install-deps.sh
 build_start=$(date +%s)
 if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-  CC=clang-14 CXX=clang++-14 cmake -S fuzz -B "$BUILD_DIR" >/dev/null
+  CC=clang-14 CXX=clang++-14 cmake -S fuzz -B "$BUILD_DIR" \
+    -DPAYMENTS_FUZZ_SANITIZERS="$sanitizers" >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j "$JOBS" --target "${targets[@]/%/_fuzzer}"
 echo "fuzz: build took $(($(date +%s) - build_start)) s"
@@ -73,15 +101,24 @@ for name in "${targets[@]}"; do
   binary="$BUILD_DIR/${name}_fuzzer"
   log="$BUILD_DIR/logs/$name.log"
   artifacts="$BUILD_DIR/artifacts/$name/"
-  mkdir -p "$artifacts" "$scratch/$name"
-  [[ -d "fuzz/corpus/$name" ]] && cp -r "fuzz/corpus/$name/." "$scratch/$name/"
-  flags=(-max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048
-         -max_len="$(max_len_of "$name")" -print_final_stats=1 -artifact_prefix="$artifacts")
-  [[ -f "fuzz/$name.dict" ]] && flags+=(-dict="fuzz/$name.dict")
-
-  echo "fuzz: $name for ${fuzz_seconds} s (log: $log)"
+  corpus="$scratch/$name"
+  [[ -n "$corpus_dir" ]] && corpus="$corpus_dir/$name"
+  mkdir -p "$artifacts" "$corpus"
+  [[ -d "fuzz/corpus/$name" ]] && cp -rn "fuzz/corpus/$name/." "$corpus/"
+  flags=(-timeout=10 -rss_limit_mb=2048 -max_len="$(max_len_of "$name")"
+         -print_final_stats=1 -artifact_prefix="$artifacts")
+  if [[ -n "$replay_dir" ]]; then
+    # -runs=0: run every input of the corpus once and stop.
+    corpus="$replay_dir/$name"
+    flags+=(-runs=0)
+    echo "fuzz: $name, every input of $corpus once (log: $log)"
+  else
+    flags+=(-max_total_time="$fuzz_seconds")
+    [[ -f "fuzz/$name.dict" ]] && flags+=(-dict="fuzz/$name.dict")
+    echo "fuzz: $name for ${fuzz_seconds} s (log: $log)"
+  fi
   status=ok
-  if ! "$binary" "${flags[@]}" "$scratch/$name" >"$log" 2>&1; then
+  if ! "$binary" "${flags[@]}" "$corpus" >"$log" 2>&1; then
     status=FAILED
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -116,7 +153,11 @@ for name in "${targets[@]}"; do
   fi
 done
 
-echo "fuzz: ${fuzz_seconds} s per target"
+if [[ -n "$replay_dir" ]]; then
+  echo "fuzz: replayed $replay_dir under ASan + UBSan"
+else
+  echo "fuzz: ${fuzz_seconds} s per target"
+fi
 printf '  %s\n' "${summary[@]}"
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "fuzz: FAILED: ${failed[*]}" >&2
