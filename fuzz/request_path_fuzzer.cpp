@@ -17,14 +17,14 @@
 #include "api/events_handlers.h"
 #include "api/payment_handlers.h"
 #include "api/public_api.h"
+#include "core/error_body.h"
 #include "core/text.h"
 #include "db/pool.h"
 #include "fuzz_check.h"
-#include "http/error_body.h"
 #include "http/request_parser.h"
 #include "processors/sandbox_processor.h"
-#include "runtime/log.h"
 #include "service/payment_service.h"
+#include "telemetry/log.h"
 
 namespace {
 
@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const http::ProtocolError& e = parsed.refusal;
     FUZZ_CHECK((e.status >= 400 && e.status < 500) || e.status == 501);
     FUZZ_CHECK(!e.code.empty() && !e.message.empty());
-    CheckBody(http::ErrorBody("invalid_request_error", e.code, e.message, e.param), input);
+    CheckBody(ErrorBody("invalid_request_error", e.code, e.message, e.param), input);
     return 0;
   }
   http::Request& request = parsed.request;

@@ -10,7 +10,7 @@
 #include "flags/definition_edit.h"
 #include "flags/flag_view.h"
 #include "http/json_body.h"
-#include "runtime/log.h"
+#include "service/flag_service.h"
 #include "store/flag_store.h"
 
 namespace payments::api {
@@ -98,27 +98,8 @@ http::Response Put(Context& ctx, http::Request& req) {
   }
   auto change = ChangeFrom(*body, req);
   if (!change) return FromError(change.error());
-  auto put = store::PutFlag(
-      ctx.pool, key,
-      [&](const std::optional<store::StoredFlag>& current) -> payments::Result<flags::Definition> {
-        auto next = flags::ApplyEdit(
-            key, current ? std::optional<std::string>(current->definition) : std::nullopt, edit);
-        if (!next && next.error().param != "key") {
-          // Fields are named as the client sent them: inside "definition".
-          Error e = next.error();
-          e.param = e.param.empty() ? "definition" : "definition." + e.param;
-          return std::unexpected(std::move(e));
-        }
-        return next;
-      },
-      *change);
+  auto put = service::SetFlag(ctx.pool, key, edit, *change, "definition");
   if (!put) return FromError(put.error());
-  if (put->changed) {
-    log::Info("flag changed", {{"flag", key},
-                               {"version", put->flag.version},
-                               {"actor", change->actor},
-                               {"reason", change->reason}});
-  }
   return api::Json(200, flags::ToJson(flags::ViewOf(key, put->flag)));
 }
 
@@ -128,9 +109,8 @@ http::Response Delete(Context& ctx, http::Request& req) {
   if (!body) return FromError(body.error());
   auto change = ChangeFrom(*body, req);
   if (!change) return FromError(change.error());
-  auto deleted = store::DeleteFlag(ctx.pool, key, *change);
+  auto deleted = service::DeleteFlag(ctx.pool, key, *change);
   if (!deleted) return FromError(deleted.error());
-  log::Info("flag deleted", {{"flag", key}, {"actor", change->actor}, {"reason", change->reason}});
   OrderedJson out = flags::ToJson(flags::ViewOf(key, std::nullopt));
   out["deleted"] = true;
   out["previous"] = flags::ToJson(flags::ViewOf(key, *deleted));

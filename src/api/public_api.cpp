@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/responses.h"
-#include "runtime/log.h"
+#include "telemetry/log.h"
 
 namespace payments::api {
 

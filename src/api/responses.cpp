@@ -1,6 +1,6 @@
 #include "api/responses.h"
 
-#include "runtime/log.h"
+#include "telemetry/log.h"
 
 namespace payments::api {
 

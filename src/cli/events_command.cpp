@@ -15,7 +15,7 @@
 #include "events/event_types.h"
 #include "events/outbox_relay.h"
 #include "events/schema_registry.h"
-#include "runtime/log.h"
+#include "telemetry/log.h"
 
 namespace payments::cli {
 namespace {

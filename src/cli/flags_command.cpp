@@ -26,7 +26,9 @@
 #include "flags/definition_json.h"
 #include "flags/flag_view.h"
 #include "flags/flagd_export.h"
+#include "service/flag_service.h"
 #include "store/flag_store.h"
+#include "telemetry/log.h"
 
 namespace payments::cli {
 namespace {
@@ -261,13 +263,8 @@ void AddSet(CLI::App* flags, int& exit_code) {
 
     db::Pool pool(PoolFor(args->database_url));
     const std::string key = args->key;
-    auto put = store::PutFlag(
-        pool, key,
-        [&](const std::optional<store::StoredFlag>& current) {
-          return flags::ApplyEdit(
-              key, current ? std::optional<std::string>(current->definition) : std::nullopt, edit);
-        },
-        args->Change());
+    log::UseStderr();  // stdout is the command's answer
+    auto put = service::SetFlag(pool, key, edit, args->Change());
     if (!put) return Fail(put.error(), exit_code);
     const flags::FlagView view = flags::ViewOf(key, put->flag);
     std::puts(fmt::format("flags: {} {} {} (version {})", key,
@@ -285,7 +282,8 @@ void AddDelete(CLI::App* flags, int& exit_code) {
   AddChangeOptions(del, *args);
   del->callback([args, &exit_code] {
     db::Pool pool(PoolFor(args->database_url));
-    auto deleted = store::DeleteFlag(pool, args->key, args->Change());
+    log::UseStderr();  // stdout is the command's answer
+    auto deleted = service::DeleteFlag(pool, args->key, args->Change());
     if (!deleted) return Fail(deleted.error(), exit_code);
     const flags::FlagView now = flags::ViewOf(args->key, std::nullopt);
     std::puts(fmt::format("flags: deleted {} (was {}, version {}); now: {}", args->key,

@@ -3,8 +3,8 @@
 
 #include "cli/subcommands.h"
 #include "core/host_port.h"
-#include "runtime/app.h"
-#include "runtime/log.h"
+#include "serve/app.h"
+#include "telemetry/log.h"
 
 namespace payments::cli {
 namespace {
@@ -23,7 +23,7 @@ CLI::Option* AddMillis(CLI::App* sub, const std::string& name, std::chrono::mill
 }  // namespace
 
 void AddServeCommand(CLI::App& app, int& exit_code) {
-  auto config = std::make_shared<runtime::ServeConfig>();
+  auto config = std::make_shared<serve::ServeConfig>();
   auto* sub = app.add_subcommand("serve", "Run the payment service");
   sub->add_option("--listen", config->listen, "Public API address HOST:PORT")
       ->envname("PAYMENTS_LISTEN")
@@ -121,7 +121,7 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
         return;
       }
     }
-    exit_code = runtime::RunServe(*config);
+    exit_code = serve::RunServe(*config);
   });
 }
 

@@ -5,15 +5,15 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cli/smoke.h"
 #include "cli/subcommands.h"
 #include "http/client.h"
-#include "runtime/smoke.h"
 
 namespace payments::cli {
 
 void AddSmokeCommand(CLI::App& app, int& exit_code) {
   struct Args {
-    runtime::SmokeOptions options;
+    SmokeOptions options;
     int64_t timeout_ms = 10000;
     bool json = false;
   };
@@ -44,7 +44,7 @@ void AddSmokeCommand(CLI::App& app, int& exit_code) {
       }
     }
     args->options.timeout = std::chrono::milliseconds(args->timeout_ms);
-    const auto steps = runtime::RunSmoke(args->options);
+    const auto steps = RunSmoke(args->options);
     int failed = 0;
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& s : steps) {

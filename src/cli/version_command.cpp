@@ -2,7 +2,6 @@
 // time; with --verbose also the migration version built in and the versions of
 // the linked libraries, for patch management.
 #include <fmt/format.h>
-#include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 #include <openssl/crypto.h>
 #include <spdlog/version.h>
@@ -13,6 +12,7 @@
 
 #include "cli/subcommands.h"
 #include "core/build_info.h"
+#include "db/connection.h"
 #include "migrate/migration.h"
 
 namespace payments::cli {
@@ -25,7 +25,7 @@ void AddVersionCommand(CLI::App& app, int& exit_code) {
   sub->add_flag("--json", *json, "Print as JSON");
   sub->callback([verbose, json, &exit_code] {
     const BuildInfo& b = GetBuildInfo();
-    const int pq = PQlibVersion();
+    const int pq = db::LibpqVersion();
     nlohmann::ordered_json v = {
         {"version", b.version},
         {"commit", b.commit},

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 
+#include <cstring>
 #include <optional>
 #include <regex>
 #include <vector>
@@ -201,6 +202,46 @@ payments::Result<Rows> Connection::ExecScript(std::string_view sql) {
   // Only the last result comes back; an error stops the script and is it.
   return Check(ExecRawResult(sql), "script");
 }
+
+payments::Status Connection::Commit() {
+  PGresult* raw = ExecRawResult("COMMIT");
+  Rows owner(raw);
+  if (raw == nullptr || PQresultStatus(raw) != PGRES_COMMAND_OK) {
+    Error e = OutcomeUnknown(Error::Unavailable(
+        "database unavailable", std::string("commit: ") + PQerrorMessage(conn_.get())));
+    if (raw != nullptr && !broken()) {
+      // A deferred constraint (the ledger balance check) fails at COMMIT.
+      const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+      e = Error::Internal("internal error", std::string("commit: ") + PQresultErrorMessage(raw));
+      e.sqlstate = state ? state : "";
+    }
+    return std::unexpected(std::move(e));
+  }
+  if (std::strcmp(PQcmdStatus(raw), "ROLLBACK") == 0) {
+    return std::unexpected(
+        Error::Internal("internal error", "commit: the transaction had failed and rolled back"));
+  }
+  return {};
+}
+
+payments::Result<std::vector<Connection::Notification>> Connection::TakeNotifications() {
+  if (PQconsumeInput(conn_.get()) == 0 || PQstatus(conn_.get()) != CONNECTION_OK) {
+    failed_ = true;
+    return std::unexpected(Error::Unavailable(
+        "database unavailable",
+        fmt::format("connection lost: {}", TrimMessage(PQerrorMessage(conn_.get())))));
+  }
+  std::vector<Notification> out;
+  while (PGnotify* n = PQnotifies(conn_.get())) {
+    out.push_back({.channel = n->relname ? n->relname : "", .payload = n->extra ? n->extra : ""});
+    PQfreemem(n);
+  }
+  return out;
+}
+
+int Connection::socket() const { return PQsocket(conn_.get()); }
+
+int LibpqVersion() { return PQlibVersion(); }
 
 PGresult* Connection::ExecRawResult(std::string_view sql) {
   const std::string text(sql);

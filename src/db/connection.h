@@ -85,6 +85,8 @@ inline constexpr std::string_view kUndefinedTable = "42P01";
 // Idempotency-Key") and carries SQLSTATE 08006 (connection_failure) so that
 // callers can tell it from a timeout or a busy pool (IsOutcomeUnknown).
 Error OutcomeUnknown(Error lost);
+// The version of the libpq linked in (150018 for 15.18), for `payments version`.
+int LibpqVersion();
 bool IsOutcomeUnknown(const Error& error);
 
 class Connection {
@@ -108,10 +110,25 @@ class Connection {
   // batch sends the ROLLBACK).
   payments::Result<std::vector<Rows>> RunBatch(const std::vector<BatchItem>& items);
 
-  // Runs a command (simple protocol) and returns its last raw result, or
-  // null when it could not be sent; the caller owns it. For callers that
-  // need more than Rows, such as the command tag of COMMIT.
-  PGresult* ExecRawResult(std::string_view sql);
+  // Commits the open transaction. A connection lost before the server's
+  // answer is an unknown outcome (IsOutcomeUnknown: it may have committed);
+  // a deferred constraint that fails at COMMIT is kInternal with its
+  // SQLSTATE; a transaction that had failed, whose COMMIT the server turns
+  // into ROLLBACK, is kInternal too.
+  payments::Status Commit();
+
+  // A notification of LISTEN/NOTIFY.
+  struct Notification {
+    std::string channel;
+    std::string payload;
+  };
+  // Reads what the server has sent, without waiting, and returns the
+  // notifications received since the last call (those that came in with
+  // earlier results included). kUnavailable when the connection is lost,
+  // which then reports broken(). To wait for one, poll socket() for input.
+  payments::Result<std::vector<Notification>> TakeNotifications();
+  // The connection's socket, for poll(2) while it is idle.
+  int socket() const;
 
   // True when the connection cannot be used any more (lost, or a fatal error).
   bool broken() const;
@@ -129,10 +146,11 @@ class Connection {
   int server_version() const { return PQserverVersion(conn_.get()); }
   // The backend's process id, for pg_terminate_backend in drills.
   int backend_pid() const { return PQbackendPID(conn_.get()); }
-  // For LISTEN/NOTIFY and other direct uses.
-  PGconn* raw() const { return conn_.get(); }
 
  private:
+  // Runs a command (simple protocol) and returns its last result, or null
+  // when it could not be sent; the caller owns it.
+  PGresult* ExecRawResult(std::string_view sql);
   struct Finish {
     void operator()(PGconn* c) const { PQfinish(c); }
   };

@@ -21,7 +21,8 @@
 // but under load a second transaction beside a batch splits the queue into
 // two small batches, each paying its commit and flush; waiting for the batch
 // on its way makes the next one bigger (C=8: 1.5 → 3.2 payments per effects
-// transaction, +7–20 % payments per second; bench/README.md).
+// transaction, +7–20 % payments per second;
+// bench/history/2026-11-25e-completion-by-primary-key.md).
 //
 // Units whose statements are all mergeable (Statement::mergeable) and the
 // same, in the same order — the same kind of request — go merged: one
@@ -40,7 +41,7 @@
 //
 // Why: PostgreSQL's cost per payment is dominated by what it does per round
 // trip and per transaction (a wake-up, BEGIN, commit record, WAL flush), not
-// per row; bench/README.md has the measurements.
+// per row; bench/history/2026-11-25b-group-commit.md has the measurements.
 //
 // Thread-safe. Run blocks its caller (a fiber parks: fibers/fiber.h); the
 // Pool must outlive the committer.

@@ -10,10 +10,13 @@
 #include "db/group_commit.h"
 #include "support/eventually.h"
 #include "support/loop_thread.h"
+#include "support/matchers.h"
 #include "support/test_database.h"
 
 namespace payments::db {
 namespace {
+
+using payments::testing::IsOk;
 
 using testing::Eventually;
 using testing::QueryValue;
@@ -129,7 +132,7 @@ class GroupCommitTest : public ::testing::Test {
 
 TEST_F(GroupCommitTest, ALoneUnitGoesAtOnceAndGetsItsRows) {
   auto rows = committer_.Run(Insert(4));
-  ASSERT_TRUE(rows) << rows.error().detail;
+  ASSERT_THAT(rows, IsOk());
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].Int64(0, 0), 40);
   EXPECT_EQ(committer_.Stats().batches, 1);
@@ -149,7 +152,7 @@ TEST_F(GroupCommitTest, UnitsThatQueueWhileATransactionIsOnItsWayShareTheNext) {
   Join();
   ASSERT_TRUE(gate);
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(results[i]) << results[i].error().detail;
+    ASSERT_THAT(results[i], IsOk());
     ASSERT_EQ(results[i]->size(), 1u);
     EXPECT_EQ((*results[i])[0].Int64(0, 0), (i + 1) * 10);  // its own rows, not a neighbour's
   }
@@ -179,9 +182,9 @@ TEST_F(GroupCommitTest, UnitsOnFibersOfOneThreadParkWhileTheyWaitAndShareATransa
     EXPECT_TRUE(Waiting(5));
     Open(1);
   }
-  ASSERT_TRUE(gate) << gate.error().detail;
+  ASSERT_THAT(gate, IsOk());
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(results[i]) << results[i].error().detail;
+    ASSERT_THAT(results[i], IsOk());
     EXPECT_EQ((*results[i])[0].Int64(0, 0), (i + 1) * 10);
   }
   EXPECT_EQ(committer_.Stats().batches, 2);  // the gate, then all five together
@@ -203,10 +206,10 @@ TEST_F(GroupCommitTest, AUnitThatFailsFailsAloneAndItsNeighboursCommit) {
   ASSERT_TRUE(Waiting(3));
   Open(1);
   Join();
-  ASSERT_TRUE(results[0]) << results[0].error().detail;
+  ASSERT_THAT(results[0], IsOk());
   ASSERT_FALSE(results[1]);
   EXPECT_EQ(results[1].error().sqlstate, kUniqueViolation);
-  ASSERT_TRUE(results[2]) << results[2].error().detail;
+  ASSERT_THAT(results[2], IsOk());
   EXPECT_EQ((*results[2])[0].Int64(0, 0), 30);
   EXPECT_EQ(committer_.Stats().fallbacks, 1);
   EXPECT_EQ(Keys(), "1,2,3");
@@ -218,7 +221,7 @@ TEST_F(GroupCommitTest, TheSameMergeableStatementsOfSeveralUnitsGoAsOneStatement
   const int64_t before = committer_.Stats().statements;
   auto results = QueuedTogether(std::move(units));
   for (auto& r : results) {
-    ASSERT_TRUE(r) << r.error().detail;
+    ASSERT_THAT(r, IsOk());
     EXPECT_EQ(r->size(), 2u);  // a row set per item, empty: merged statements return none
   }
   // The gate, then 8 + 2 units for each of the two statements: 1 + 4, not 1 + 20.
@@ -233,7 +236,7 @@ TEST_F(GroupCommitTest, EveryUnitOfAMergedStatementGetsItsRowsAndFindsItsOwnAmon
   for (int k = 1; k <= 3; ++k) units.push_back({{&kAddReturning, {}, Params().Add(k)}});
   auto results = QueuedTogether(std::move(units));
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(results[i]) << results[i].error().detail;
+    ASSERT_THAT(results[i], IsOk());
     const Rows& rows = (*results[i])[0];
     bool own = false;
     for (int r = 0; r < rows.size(); ++r) own = own || rows.Int64(r, 0) == (i + 1) * 10;
@@ -247,7 +250,7 @@ TEST_F(GroupCommitTest, EveryUnitOfAMergedStatementGetsItsRowsAndFindsItsOwnAmon
 
 TEST_F(GroupCommitTest, UnitsOfOtherStatementsInTheSameTransactionGetTheirOwnRows) {
   auto results = QueuedTogether({Add(1), Insert(2), AddWithNote(3), Add(4), AddWithNote(5)});
-  for (auto& r : results) ASSERT_TRUE(r) << r.error().detail;
+  for (auto& r : results) ASSERT_THAT(r, IsOk());
   ASSERT_EQ(results[1]->size(), 1u);
   EXPECT_EQ((*results[1])[0].Int64(0, 0), 20);  // not mergeable: its RETURNING row
   EXPECT_EQ(results[2]->size(), 2u);
@@ -258,10 +261,10 @@ TEST_F(GroupCommitTest, UnitsOfOtherStatementsInTheSameTransactionGetTheirOwnRow
 TEST_F(GroupCommitTest, AUnitThatFailsAMergedStatementFailsAloneAndItsNeighboursCommit) {
   ASSERT_TRUE(committer_.Run(Add(2)));
   auto results = QueuedTogether({Add(1), Add(2), Add(3)});  // 2 is a unique violation
-  ASSERT_TRUE(results[0]) << results[0].error().detail;
+  ASSERT_THAT(results[0], IsOk());
   ASSERT_FALSE(results[1]);
   EXPECT_EQ(results[1].error().sqlstate, kUniqueViolation);
-  ASSERT_TRUE(results[2]) << results[2].error().detail;
+  ASSERT_THAT(results[2], IsOk());
   EXPECT_EQ(committer_.Stats().fallbacks, 1);
   EXPECT_EQ(Keys(), "1,2,3");
 }
@@ -312,7 +315,7 @@ TEST_F(GroupCommitTest, WithOneUnitPerTransactionNothingWaitsForAnother) {
   ASSERT_TRUE(Eventually([&] { return off.Stats().units == 1; }));
   // The only slot is taken by a transaction that waits, yet this one goes.
   auto rows = off.Run(Insert(7));
-  ASSERT_TRUE(rows) << rows.error().detail;
+  ASSERT_THAT(rows, IsOk());
   EXPECT_EQ(Keys(), "7");
   Open(1);
   gated.join();
@@ -335,7 +338,7 @@ TEST_F(GroupCommitTest, BesideATransactionOfOneRequestASecondGoesAtOnce) {
   Open(1);
   gated.join();
   insert.join();
-  for (const auto& r : results) EXPECT_TRUE(r) << r.error().detail;
+  for (const auto& r : results) EXPECT_THAT(r, IsOk());
   EXPECT_EQ(two.Stats().batches, 2);
 }
 
@@ -374,7 +377,7 @@ TEST_F(GroupCommitTest, BehindATransactionOfSeveralRequestsOthersQueue) {
   EXPECT_EQ(Keys(), "");
   Open(3);
   for (auto& t : threads) t.join();
-  for (const auto& r : results) EXPECT_TRUE(r) << r.error().detail;
+  for (const auto& r : results) EXPECT_THAT(r, IsOk());
   EXPECT_EQ(Keys(), "7");
   EXPECT_EQ(two.Stats().batches, 4);
 }

@@ -11,10 +11,13 @@
 #include "db/transaction.h"
 #include "support/eventually.h"
 #include "support/loop_thread.h"
+#include "support/matchers.h"
 #include "support/test_database.h"
 
 namespace payments::db {
 namespace {
+
+using payments::testing::IsOk;
 
 using testing::TestDatabase;
 
@@ -32,7 +35,7 @@ TEST(PoolTest, ReusesConnectionsAndCounts) {
   int first_pid = 0;
   {
     auto c = pool.Acquire();
-    ASSERT_TRUE(c) << c.error().detail;
+    ASSERT_THAT(c, IsOk());
     first_pid = (*c)->backend_pid();
   }
   auto again = pool.Acquire();
@@ -50,7 +53,7 @@ TEST(PoolTest, AcquireTakesTheMostRecentlyUsedAndProbeTheLeastRecentlyUsed) {
     std::vector<std::optional<PooledConnection>> leases;
     for (int i = 0; i < 3; ++i) {
       auto c = pool.Acquire();
-      ASSERT_TRUE(c) << c.error().detail;
+      ASSERT_THAT(c, IsOk());
       pids.push_back((*c)->backend_pid());
       leases.emplace_back(std::move(*c));
     }
@@ -103,7 +106,7 @@ int Use(Pool& pool, std::string_view sql) {
   EXPECT_TRUE(c);
   if (!c) return 0;
   auto ran = (*c)->Exec(sql);
-  EXPECT_TRUE(ran) << ran.error().detail;
+  EXPECT_THAT(ran, IsOk());
   return (*c)->backend_pid();
 }
 
@@ -123,14 +126,14 @@ TEST(PoolTest, FibersWaitingForTheDatabaseOrAConnectionLeaveTheirThreadToOthers)
     testing::LoopThread loop;
     loop.Start([&] {  // holds the only connection, waiting for lock 7
       auto c = pool.Acquire();
-      ASSERT_TRUE(c) << c.error().detail;
+      ASSERT_THAT(c, IsOk());
       EXPECT_TRUE((*c)->Exec("SELECT pg_advisory_lock(7)"));
       a_pid = (*c)->backend_pid();
     });
     EXPECT_TRUE(testing::Eventually([&] { return pool.Stats().busy == 1; }));
     loop.Start([&] {  // waits for that connection
       auto c = pool.Acquire();
-      ASSERT_TRUE(c) << c.error().detail;
+      ASSERT_THAT(c, IsOk());
       EXPECT_TRUE((*c)->Exec("SELECT 1"));
       b_pid = (*c)->backend_pid();
     });
@@ -158,7 +161,7 @@ TEST(PoolTest, BrokenConnectionsAreReplaced) {
     if (!rows) return std::unexpected(rows.error());
     return rows->Int64(0, 0);
   });
-  ASSERT_TRUE(result) << result.error().detail;
+  ASSERT_THAT(result, IsOk());
   EXPECT_EQ(*result, 42);
   EXPECT_GE(pool.Stats().broken, 1);
   EXPECT_GE(pool.Stats().reconnects, 1);
@@ -177,7 +180,7 @@ TEST(PoolTest, AConnectionTheServerClosedWhileIdleIsNeverLent) {
   // BEGIN, the insert and COMMIT go in one round trip, so a dead connection
   // must be caught before anything is sent: the outcome could not be known.
   auto rows = RunTransactionBatch(pool, {{nullptr, "INSERT INTO t VALUES (1)", {}}});
-  ASSERT_TRUE(rows) << rows.error().detail;
+  ASSERT_THAT(rows, IsOk());
   EXPECT_EQ(pool.Stats().broken, 1);
   EXPECT_EQ(testing::QueryValue(*admin, "SELECT count(*) FROM t"), "1");
 }
@@ -256,13 +259,13 @@ TEST(ConnectionTest, ArrayParametersArriveElementForElement) {
   const std::vector<std::string> texts = {"plain", "with \"quotes\"", "back\\slash", "a,b", ""};
   auto t = conn->Exec("SELECT e, n FROM unnest($1::text[]) WITH ORDINALITY AS u(e, n) ORDER BY n",
                       Params().Add(TextArray(texts)));
-  ASSERT_TRUE(t) << t.error().message;
+  ASSERT_THAT(t, IsOk());
   ASSERT_EQ(t->size(), static_cast<int>(texts.size()));
   for (int r = 0; r < t->size(); ++r) EXPECT_EQ(t->String(r, 0), texts[r]);
 
   auto n = conn->Exec("SELECT sum(x), count(*), min(x) FROM unnest($1::bigint[]) AS x",
                       Params().Add(Int64Array({7, -3, 9'000'000'000})));
-  ASSERT_TRUE(n) << n.error().message;
+  ASSERT_THAT(n, IsOk());
   EXPECT_EQ(n->Int64(0, 0), 9'000'000'004);
   EXPECT_EQ(n->Int64(0, 1), 3);
   EXPECT_EQ(n->Int64(0, 2), -3);
@@ -279,7 +282,7 @@ TEST(ConnectionTest, ABatchRunsInOneRoundTripAsOneTransaction) {
   ok.push_back({&kInsert, {}, Params().Add(2)});
   ok.push_back({nullptr, "COMMIT", {}});
   auto rows = conn->RunBatch(ok);
-  ASSERT_TRUE(rows) << rows.error().detail;
+  ASSERT_THAT(rows, IsOk());
   ASSERT_EQ(rows->size(), 4u);
   EXPECT_EQ((*rows)[2].Int64(0, 0), 20);
 

@@ -21,7 +21,6 @@ namespace payments::db {
 class Rows {
  public:
   Rows() = default;
-  explicit Rows(PGresult* result) : result_(result, PQclear) {}
 
   int size() const { return result_ ? PQntuples(result_.get()) : 0; }
   bool empty() const { return size() == 0; }
@@ -42,6 +41,9 @@ class Rows {
   int64_t affected() const;
 
  private:
+  friend class Connection;  // the only maker of Rows: libpq stays behind db/
+  explicit Rows(PGresult* result) : result_(result, PQclear) {}
+
   std::shared_ptr<PGresult> result_;
 };
 

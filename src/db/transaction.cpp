@@ -1,7 +1,5 @@
 #include "db/transaction.h"
 
-#include <cstring>
-
 namespace payments::db {
 
 payments::Result<PooledConnection> BeginTransaction(Pool& pool) {
@@ -19,26 +17,7 @@ payments::Result<PooledConnection> BeginTransaction(Pool& pool) {
   return std::unexpected(last);
 }
 
-payments::Status CommitTransaction(Connection& conn) {
-  PGresult* raw = conn.ExecRawResult("COMMIT");
-  Rows rows(raw);
-  if (raw == nullptr || PQresultStatus(raw) != PGRES_COMMAND_OK) {
-    Error e = OutcomeUnknown(Error::Unavailable(
-        "database unavailable", std::string("commit: ") + PQerrorMessage(conn.raw())));
-    if (raw != nullptr && !conn.broken()) {
-      const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-      e = Error::Internal("internal error", std::string("commit: ") + PQresultErrorMessage(raw));
-      e.sqlstate = state ? state : "";
-      // A deferred constraint (the ledger balance check) fails at COMMIT.
-    }
-    return std::unexpected(std::move(e));
-  }
-  if (std::strcmp(PQcmdStatus(raw), "ROLLBACK") == 0) {
-    return std::unexpected(
-        Error::Internal("internal error", "commit: the transaction had failed and rolled back"));
-  }
-  return {};
-}
+payments::Status CommitTransaction(Connection& conn) { return conn.Commit(); }
 
 void RollbackTransaction(Connection& conn) {
   if (!conn.broken()) (void)conn.Exec("ROLLBACK");

@@ -5,10 +5,13 @@
 #include "events/cloud_event.h"
 #include "events/event_types.h"
 #include "events/schema_registry.h"
+#include "support/matchers.h"
 #include "support/sample_events.h"
 
 namespace payments::events {
 namespace {
+
+using payments::testing::IsOk;
 
 using Strings = std::vector<std::string>;
 using testing::SampleEvent;
@@ -20,9 +23,9 @@ constexpr char kPayment[] = "pay_01jd8k3m6w9q4r2t7v5x0y1z3a";
 
 TEST(EventSchemasTest, TheRepositorySchemasPassTheCheckCiRuns) {
   auto files = ReadSchemaDirectory(kDir);
-  ASSERT_TRUE(files) << files.error().message;
+  ASSERT_THAT(files, IsOk());
   auto lock = ReadSchemaLock(kDir);
-  ASSERT_TRUE(lock) << lock.error().message;
+  ASSERT_THAT(lock, IsOk());
   const SchemaCheck check = CheckSchemas(*files, *lock, kEventTypes, kCurrentSchemaVersion);
   EXPECT_TRUE(check.ok()) << ::testing::PrintToString(check.problems);
   EXPECT_EQ(check.types, static_cast<int>(kEventTypes.size()));

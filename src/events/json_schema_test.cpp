@@ -2,14 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include "support/matchers.h"
+
 namespace payments::events {
 namespace {
+
+using payments::testing::IsOk;
 
 using nlohmann::json;
 
 JsonSchema MustParse(const char* text) {
   auto s = JsonSchema::Parse(json::parse(text));
-  EXPECT_TRUE(s) << s.error().message;
+  EXPECT_THAT(s, IsOk());
   return std::move(*s);
 }
 

@@ -1,3 +1,6 @@
+// About 500 lines, one file on purpose: the relay's loop, librdkafka's
+// configuration and its callbacks share the producer handle and the batch in
+// flight, which nothing else may touch.
 #include "events/outbox_relay.h"
 
 #include <fmt/format.h>
@@ -7,7 +10,7 @@
 #include <cstdint>
 #include <set>
 
-#include "runtime/log.h"
+#include "telemetry/log.h"
 
 namespace payments::events {
 namespace {

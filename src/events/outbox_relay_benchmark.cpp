@@ -20,9 +20,9 @@
 #include "events/outbox_relay.h"
 #include "migrate/migrator.h"
 #include "payments/payment_json.h"
-#include "runtime/embedded_postgres.h"
-#include "runtime/log.h"
+#include "serve/embedded_postgres.h"
 #include "store/event_store.h"
+#include "telemetry/log.h"
 
 namespace payments::events {
 namespace {
@@ -34,7 +34,7 @@ void Quiet(const rd_kafka_t*, int, const char*, const char*) {}
 
 struct Environment {
   std::string dir;
-  std::unique_ptr<runtime::EmbeddedPostgres> pg;
+  std::unique_ptr<serve::EmbeddedPostgres> pg;
   std::string conninfo;
   rd_kafka_t* host = nullptr;
   rd_kafka_mock_cluster_t* kafka = nullptr;
@@ -45,7 +45,7 @@ struct Environment {
     char tmpl[] = "/tmp/payments-bench-XXXXXX";
     dir = mkdtemp(tmpl);
     chmod(dir.c_str(), 0755);
-    pg = std::make_unique<runtime::EmbeddedPostgres>(runtime::EmbeddedPostgresOptions{
+    pg = std::make_unique<serve::EmbeddedPostgres>(serve::EmbeddedPostgresOptions{
         .data_dir = dir + "/data", .socket_dir = dir + "/run", .port = 5432, .settings = {}});
     if (auto s = pg->Start(); !s) std::abort();
     if (auto s = pg->EnsureDatabase("bench"); !s) std::abort();

@@ -3,7 +3,7 @@
 namespace payments::events {
 namespace {
 
-void One(runtime::MetricsWriter& w, const char* name, const char* type, const char* help,
+void One(telemetry::MetricsWriter& w, const char* name, const char* type, const char* help,
          double value) {
   w.Family(name, type, help);
   w.Sample(name, {}, value);
@@ -11,7 +11,7 @@ void One(runtime::MetricsWriter& w, const char* name, const char* type, const ch
 
 }  // namespace
 
-void WriteRelayMetrics(const RelayMetrics& m, runtime::MetricsWriter& w) {
+void WriteRelayMetrics(const RelayMetrics& m, telemetry::MetricsWriter& w) {
   One(w, "payments_events_relay_running", "gauge", "1 while the outbox relay's thread runs.",
       m.running ? 1 : 0);
   One(w, "payments_events_relay_active", "gauge",

@@ -1,7 +1,7 @@
 // The relay's metrics in the Prometheus text format, with the names
 // docs/operations/events.md documents, for `serve`'s /metrics collector:
 //
-//   metrics.AddCollector([&](runtime::MetricsWriter& w) {
+//   metrics.AddCollector([&](telemetry::MetricsWriter& w) {
 //     events::WriteRelayMetrics(relay->Metrics(), w);
 //   });
 //
@@ -9,10 +9,10 @@
 #pragma once
 
 #include "events/outbox_relay.h"
-#include "runtime/metrics.h"
+#include "telemetry/metrics.h"
 
 namespace payments::events {
 
-void WriteRelayMetrics(const RelayMetrics& m, runtime::MetricsWriter& w);
+void WriteRelayMetrics(const RelayMetrics& m, telemetry::MetricsWriter& w);
 
 }  // namespace payments::events

@@ -16,7 +16,7 @@ TEST(RelayMetricsTest, RendersValidExpositionWithTheDocumentedNames) {
   m.oldest_unpublished_age_seconds = 12.5;
   m.published_total = 1000;
   m.failed_total = 3;
-  runtime::MetricsWriter w;
+  telemetry::MetricsWriter w;
   WriteRelayMetrics(m, w);
   const testing::PromParse p = testing::ParsePrometheus(w.text());
   EXPECT_EQ(p.errors, std::vector<std::string>{});
@@ -31,7 +31,7 @@ TEST(RelayMetricsTest, RendersValidExpositionWithTheDocumentedNames) {
 TEST(RelayMetricsTest, WithoutKafkaThereIsNoBacklogToReport) {
   RelayMetrics m;
   m.running = true;
-  runtime::MetricsWriter w;
+  telemetry::MetricsWriter w;
   WriteRelayMetrics(m, w);
   const testing::PromParse p = testing::ParsePrometheus(w.text());
   EXPECT_EQ(p.errors, std::vector<std::string>{});

@@ -2,7 +2,7 @@
 // instead of blocking the thread, while they wait — for the database, for a
 // shared transaction another request leads, for the processor. The thread
 // meanwhile reads, parses and answers other requests, so a request costs no
-// thread hand-off and no futex wake-up of its own (bench/README.md).
+// thread hand-off and no futex wake-up of its own (bench/history/2026-11-25c-fibers.md).
 //
 //   fibers::Start(loop, [&] { done(api.Handle(request)); });
 //

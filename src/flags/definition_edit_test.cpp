@@ -4,9 +4,12 @@
 
 #include "flags/definition_json.h"
 #include "flags/known_flags.h"
+#include "support/matchers.h"
 
 namespace payments::flags {
 namespace {
+
+using payments::testing::IsOk;
 
 const std::string kSandbox(known::kProcessorSandboxEnabled.key);
 const std::string kStage(known::kProcessorTransactionIdStage.key);
@@ -17,7 +20,7 @@ TEST(DefinitionEditTest, AnUnstoredDeclaredFlagStartsFromItsDefault) {
   DefinitionEdit edit;
   edit.add_deny = {"mer_1"};
   auto d = ApplyEdit(kSandbox, std::nullopt, edit);
-  ASSERT_TRUE(d) << d.error().message;
+  ASSERT_THAT(d, IsOk());
   EXPECT_EQ(d->type, FlagType::kBoolean);
   EXPECT_EQ(d->rule, Rule::kOn);  // the kill switch defaults to on
   EXPECT_EQ(d->deny, std::vector<std::string>{"mer_1"});
@@ -26,7 +29,7 @@ TEST(DefinitionEditTest, AnUnstoredDeclaredFlagStartsFromItsDefault) {
   stage.on_variant = "read_new";
   stage.rollout_buckets = 1000;
   auto s = ApplyEdit(kStage, std::nullopt, stage);
-  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_THAT(s, IsOk());
   EXPECT_EQ(s->variants, (std::vector<std::string>{"old", "write_both", "read_new"}));
   EXPECT_EQ(s->off_variant, "old");
   EXPECT_EQ(s->rule, Rule::kRollout);

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "flags/known_flags.h"
+#include "support/matchers.h"
 
 namespace payments::flags {
 namespace {
+
+using payments::testing::IsOk;
 
 // The error of parsing `text`, which must fail.
 Error ParseError(std::string_view text) {
@@ -18,7 +21,7 @@ TEST(DefinitionJsonTest, RoundTripsBooleanAndStringFlags) {
   auto b = ParseDefinitionText(
       R"({"type":"boolean","rule":"rollout","percentage":12.5,"allow":["mer_1"],)"
       R"("deny":["mer_2"],"description":"new refunds"})");
-  ASSERT_TRUE(b) << b.error().message;
+  ASSERT_THAT(b, IsOk());
   EXPECT_EQ(b->rollout_buckets, 1250);
   EXPECT_EQ(b->allow, std::vector<std::string>{"mer_1"});
   auto again = ParseDefinition(nlohmann::json::parse(ToJson(*b).dump()));
@@ -29,7 +32,7 @@ TEST(DefinitionJsonTest, RoundTripsBooleanAndStringFlags) {
   auto s =
       ParseDefinitionText(R"({"type":"string","variants":["old","write_both","read_new"],)"
                           R"("off_variant":"write_both","on_variant":"read_new","rule":"on"})");
-  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_THAT(s, IsOk());
   EXPECT_EQ(s->on_variant, "read_new");
   EXPECT_EQ(ToJson(*s).dump(),
             R"({"type":"string","variants":["old","write_both","read_new"],)"

@@ -1,6 +1,6 @@
 // Where the service reads flags from: the current Snapshot, and evaluation
 // that counts every result by flag and value for /metrics. The code that uses
-// flags depends on this interface only; runtime::FlagRefresher is the
+// flags depends on this interface only; serve::FlagRefresher is the
 // implementation that follows the database, StaticFlagSource a fixed one for
 // tests and tools.
 //

@@ -1,3 +1,7 @@
+// About 530 lines, one file on purpose: the listener, its Session (one
+// connection's read, dispatch and write loop) and the drain controls share
+// Server::Impl's private state (loops, connections, the in-flight table);
+// splitting them would put that state in a header with no other user.
 #include "http/server.h"
 
 #include <fmt/format.h>
@@ -17,8 +21,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/error_body.h"
 #include "core/ids.h"
-#include "http/error_body.h"
 #include "http/request_head.h"
 
 namespace payments::http {

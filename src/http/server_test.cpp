@@ -13,8 +13,12 @@
 #include <memory>
 #include <string>
 
+#include "support/matchers.h"
+
 namespace payments::http {
 namespace {
+
+using payments::testing::IsOk;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -43,7 +47,7 @@ TEST(ServerTest, ReleasesItsHandlerOnceDestroyedWithConnectionsOpen) {
     });
     token.reset();
     auto port = server.Listen("127.0.0.1", 0);
-    ASSERT_TRUE(port) << port.error().message;
+    ASSERT_THAT(port, IsOk());
     server.Start();
     EXPECT_NE(GetKeepingTheConnection(socket, *port).find("200 OK"), std::string::npos);
     server.Stop();
@@ -74,7 +78,7 @@ TEST(ServerTest, AServerWithSeveralLoopsIsDestroyedCleanly) {
     tcp::socket socket(client);
     Server server({.io_threads = 4}, [](Request, Done done) { done(Response{}); });
     auto port = server.Listen("127.0.0.1", 0);
-    ASSERT_TRUE(port) << port.error().message;
+    ASSERT_THAT(port, IsOk());
     server.Start();
     EXPECT_NE(GetKeepingTheConnection(socket, *port).find("200 OK"), std::string::npos);
     server.Stop();

@@ -5,11 +5,14 @@
 
 #include "migrate/backfill.h"
 #include "migrate/migrator.h"
+#include "support/matchers.h"
 #include "support/migration_files.h"
 #include "support/test_database.h"
 
 namespace payments::migrate {
 namespace {
+
+using payments::testing::IsOk;
 
 using testing::MigrationsFrom;
 using testing::QueryValue;
@@ -42,7 +45,7 @@ TEST(BackfillTest, WalksThePrimaryKeyInBatchesAndUpdatesOnlyMatchingRows) {
   };
   Migrator m(*conn, migrations, options);
   auto up = m.Up({});
-  ASSERT_TRUE(up) << up.error().message;
+  ASSERT_THAT(up, IsOk());
   EXPECT_EQ(up->backfilled, std::vector<int64_t>{2});
   // 11 batches, then the empty range that finishes it.
   ASSERT_EQ(progress.size(), 12u);
@@ -91,7 +94,7 @@ TEST(BackfillTest, ABatchBlockedByARowLockRetriesAndFinishes) {
   };
   Migrator m(*conn, migrations, options);
   auto up = m.Up({});
-  ASSERT_TRUE(up) << up.error().message;
+  ASSERT_THAT(up, IsOk());
   EXPECT_GE(retries, 2);
   EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM t WHERE doubled = a * 2"), "300");
 }

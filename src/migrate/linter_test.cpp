@@ -6,14 +6,18 @@
 #include <set>
 #include <sstream>
 
+#include "support/matchers.h"
+
 namespace payments::migrate {
 namespace {
+
+using payments::testing::IsOk;
 
 std::vector<LintFinding> LintFiles(const std::vector<std::pair<std::string, std::string>>& files) {
   std::vector<EmbeddedFile> embedded;
   for (const auto& [name, content] : files) embedded.push_back({name, content});
   auto migrations = ParseMigrationFiles(embedded);
-  EXPECT_TRUE(migrations) << migrations.error().message;
+  EXPECT_THAT(migrations, IsOk());
   if (!migrations) return {};
   std::vector<LintInput> inputs;
   for (const Migration& m : *migrations) inputs.push_back({&m, m.filename, true});
@@ -219,7 +223,7 @@ TEST(LinterTest, AOneWordStatementInsideATransactionBlockIsNamed) {
 
 TEST(LinterTest, TheShippedMigrationsLintClean) {
   auto migrations = LoadMigrationDirectory(std::string(PAYMENTS_SOURCE_DIR) + "/migrations");
-  ASSERT_TRUE(migrations) << migrations.error().message;
+  ASSERT_THAT(migrations, IsOk());
   std::vector<LintInput> inputs;
   for (const Migration& m : *migrations) inputs.push_back({&m, m.filename, true});
   for (const LintFinding& f : Lint(inputs)) ADD_FAILURE() << f.ToString();

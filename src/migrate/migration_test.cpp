@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "migrate/plan.h"
+#include "support/matchers.h"
 
 namespace payments::migrate {
 namespace {
+
+using payments::testing::IsOk;
 
 TEST(MigrationTest, VersionsSortNumericallyAndUndoFilesAttach) {
   const std::vector<EmbeddedFile> files = {
@@ -14,7 +17,7 @@ TEST(MigrationTest, VersionsSortNumericallyAndUndoFilesAttach) {
       {"0010_ten.down.sql", "SELECT -10;"},
   };
   auto m = ParseMigrationFiles(files);
-  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_THAT(m, IsOk());
   ASSERT_EQ(m->size(), 2u);
   EXPECT_EQ((*m)[0].version, 9);
   EXPECT_EQ((*m)[1].version, 10);
@@ -54,7 +57,7 @@ TEST(MigrationTest, ReadsDirectivesFromTheLeadingComments) {
                      "\n"
                      "CREATE INDEX CONCURRENTLY customers_given ON customers (given);\n"
                      "-- migrate:phase contract   (not in the leading block: ignored)\n");
-  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_THAT(m, IsOk());
   EXPECT_EQ(m->phase, Phase::kExpand);
   EXPECT_EQ(m->lock_timeout, std::chrono::milliseconds(250));
   EXPECT_EQ(m->statement_timeout, std::chrono::milliseconds(120'000));
@@ -132,7 +135,7 @@ TEST(PlanTest, ConcurrentStatementsRunOnTheirOwnBetweenTransactions) {
                           "COMMENT ON COLUMN t.a IS 'x';\n");
   ASSERT_TRUE(m);
   auto steps = PlanUp(*m);
-  ASSERT_TRUE(steps) << steps.error().message;
+  ASSERT_THAT(steps, IsOk());
   ASSERT_EQ(steps->size(), 5u);
   EXPECT_EQ((*steps)[0].kind, StepKind::kTransaction);
   EXPECT_EQ((*steps)[0].statements.size(), 2u);
@@ -167,7 +170,7 @@ TEST(PlanTest, ATransitionInstallsFirstAndBackfillsOnlyRowsNotInStep) {
                           "-- migrate:old-column description = note\n"
                           "-- migrate:backfill UPDATE shop.orders SET x = 1\n"
                           "CREATE INDEX CONCURRENTLY orders_note ON shop.orders (note);\n");
-  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_THAT(m, IsOk());
   auto steps = PlanUp(*m);
   ASSERT_TRUE(steps);
   ASSERT_EQ(steps->size(), 2u);

@@ -37,60 +37,14 @@
 #include "core/error.h"
 #include "db/connection.h"
 #include "migrate/backfill.h"
+#include "migrate/history.h"
+#include "migrate/interlock.h"
 #include "migrate/migration.h"
+#include "migrate/migrator_options.h"
 #include "migrate/plan.h"
-#include "store/instance_store.h"
+#include "migrate/schema_check.h"
 
 namespace payments::migrate {
-
-// The advisory lock key all migrators take ("payments" in ASCII).
-inline constexpr int64_t kMigrationLockKey = 0x7061796d656e7473;
-
-struct AppliedMigration {
-  int64_t version = 0;
-  std::string name;
-  std::string checksum;
-  Phase phase = Phase::kNone;
-  std::string applied_at;  // ISO 8601
-  std::string applied_by;  // "payments 0.1.0 (abc123) on host"
-  int64_t execution_ms = 0;
-  bool success = false;
-  std::optional<std::string> error;
-  int steps_done = 0;          // of a migration not (yet) applied whole
-  std::string steps_checksum;  // of the SQL of those steps
-};
-
-struct BackfillState {
-  int64_t version = 0;
-  int ordinal = 0;
-  std::string table;
-  std::string origin;
-  std::string state;  // pending, running, done
-  int64_t keys_done = 0;
-  int64_t rows_updated = 0;
-};
-
-enum class EventKind { kInfo, kWarning, kRetry, kProgress };
-
-struct MigratorEvent {
-  EventKind kind = EventKind::kInfo;
-  std::string message;
-  BackfillProgress progress;  // kProgress
-};
-
-struct MigratorOptions {
-  std::chrono::seconds lock_wait{0};  // 0: fail at once if another migrator runs
-  std::chrono::milliseconds default_lock_timeout{1000};
-  std::chrono::milliseconds default_statement_timeout{60'000};  // steps in a transaction, batches
-  int lock_retries = 10;
-  std::chrono::milliseconds backoff_initial{200};
-  std::chrono::milliseconds backoff_max{5000};
-  int batch_size = kDefaultBatchSize;
-  std::chrono::milliseconds batch_pause = kDefaultBatchPause;
-  std::chrono::seconds instance_stale_after{30};
-  bool force = false;  // run past the instance interlock (with a warning)
-  std::function<void(const MigratorEvent&)> on_event;
-};
 
 enum class PhaseFilter { kAll, kExpand, kContract };
 
@@ -165,53 +119,15 @@ class Migrator {
     std::vector<const Migration*> migrations;
   };
   payments::Result<Pending> FindPending(const UpOptions& options);
-  payments::Status EnsureTables();
-  payments::Status Lock();
-  void Unlock();
-  void Emit(EventKind kind, std::string message);
   payments::Status Apply(const Migration& m, int first_step);
   payments::Status RunBackfills(int64_t version);
-  payments::Status CheckContractInterlock(const Migration& m);
-  // contract: refuses while live instances were built without m; else (down)
-  // while live instances were built with it. --force warns instead.
-  payments::Status Interlock(const Migration& m, bool contract);
-  payments::Result<std::vector<store::Instance>> LiveInstances();
-  payments::Status RunSteps(const Migration& m, const std::vector<Step>& steps, int first_step,
-                            bool down);
-  payments::Result<std::vector<InstalledTransition>> LoadTransitions(int64_t version,
-                                                                     const char* state);
+  // The instance interlock (migrate/interlock.h); with --force, a warning.
+  payments::Status Interlock(const Migration& m, InterlockFor what);
   BackfillOptions MakeBackfillOptions(const Migration* m);
 
   db::Connection& conn_;
   std::vector<Migration> migrations_;
   MigratorOptions options_;
 };
-
-// Problems `migrate validate` reports: an applied migration whose file
-// changed (checksum) or is missing, and gaps (a migration that is not applied
-// while a later one is, other than a contract waiting for its rollout).
-std::vector<std::string> ValidateHistory(const std::vector<Migration>& files,
-                                         const std::vector<AppliedMigration>& history);
-
-// Whether this binary may serve traffic on the schema it finds: every
-// migration built in that is not a contract must be applied (the binary may
-// use what they add), and no contract migration newer than the binary may be
-// applied (it may have dropped what the binary reads). An unknown expand
-// migration is fine: that is what makes rolling back the binary safe.
-struct SchemaCheck {
-  bool compatible = false;
-  int64_t applied_version = 0;   // highest successfully applied
-  int64_t built_in_version = 0;  // highest built into this binary
-  std::string reason;            // why not, for /readyz
-};
-
-payments::Result<SchemaCheck> CheckSchema(db::Connection& conn,
-                                          const std::vector<Migration>& built_in);
-
-// SHA-256 of the SQL of the first `count` steps: what a resumed run checks.
-std::string StepsChecksum(const std::vector<Step>& steps, int count);
-
-// The applied_by text for this binary on this host.
-std::string AppliedBy();
 
 }  // namespace payments::migrate

@@ -5,11 +5,14 @@
 
 #include "migrate/migrator.h"
 #include "support/eventually.h"
+#include "support/matchers.h"
 #include "support/migration_files.h"
 #include "support/test_database.h"
 
 namespace payments::migrate {
 namespace {
+
+using payments::testing::IsOk;
 
 using testing::Eventually;
 using testing::MigrationsFrom;
@@ -23,7 +26,7 @@ TEST(MigratorTest, AppliesTheShippedMigrationsOnceAndRecordsWhoAndHow) {
   ASSERT_TRUE(migrations);
   Migrator m(*conn, *migrations, {});
   auto first = m.Up({});
-  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_THAT(first, IsOk());
   EXPECT_EQ(first->applied.size(), migrations->size());
   auto again = m.Up({});
   ASSERT_TRUE(again);
@@ -78,7 +81,7 @@ TEST(MigratorTest, AFailedMigrationIsRecordedStopsTheRunAndNamesFileLineAndState
   files[1].second = "ALTER TABLE t ADD COLUMN a text;\n\nALTER TABLE t ADD COLUMN b text;";
   Migrator fixed(*conn, MigrationsFrom(files), {});
   auto rerun = fixed.Up({});
-  ASSERT_TRUE(rerun) << rerun.error().message;
+  ASSERT_THAT(rerun, IsOk());
   EXPECT_EQ(rerun->applied, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM schema_migrations WHERE success"), "3");
 }
@@ -97,7 +100,7 @@ TEST(MigratorTest, ConcurrentIndexRunsOnItsOwnAmongOtherStatements) {
                               "ALTER TABLE t ADD COLUMN d text;\n"}}),
              {});
   auto r = m.Up({});
-  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(QueryValue(*conn, "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_c'::regclass"),
             "t");
   EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM t WHERE c = upper(v)"), "500");
@@ -129,7 +132,7 @@ TEST(MigratorTest, AnInvalidIndexLeftByAFailedConcurrentBuildIsDroppedBeforeTheR
   ASSERT_TRUE(conn->Exec("UPDATE t SET v = 'other' WHERE id = 2"));
   Migrator retry(*conn, migrations, options);
   auto r = retry.Up({});
-  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(QueryValue(*conn, "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v'::regclass"),
             "t");
   EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const std::string& e) {
@@ -168,7 +171,7 @@ TEST(MigratorTest, ARerunResumesAfterTheStepsAnInterruptedRunCommitted) {
   ASSERT_TRUE(conn->Exec("INSERT INTO later VALUES (1)"));
   Migrator m(*conn, migrations, {});
   auto r = m.Up({});
-  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(QueryValue(*conn, "SELECT string_agg(n::text, ',' ORDER BY n) FROM log"), "1,2");
   EXPECT_TRUE(CheckSchema(*conn, migrations)->compatible);
 }
@@ -226,7 +229,7 @@ TEST(MigratorTest, DdlBehindALongTransactionRetriesAndNeverStallsWritersBeyondTh
   stop = true;
   writer.join();
 
-  ASSERT_TRUE(result) << result.error().message;
+  ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->applied, std::vector<int64_t>{1});
   EXPECT_EQ(write_errors, 0) << first_error;
   EXPECT_EQ(QueryValue(*setup,
@@ -261,7 +264,7 @@ TEST(MigratorTest, ASecondMigratorFailsFastOrWaitsForTheAdvisoryLock) {
   }));
   ASSERT_TRUE(holder->Exec("SELECT pg_advisory_unlock($1)", db::Params().Add(kMigrationLockKey)));
   t.join();
-  ASSERT_TRUE(result) << result.error().message;
+  ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->applied, std::vector<int64_t>{1});
 }
 
@@ -279,7 +282,7 @@ TEST(MigratorTest, PhasesSelectExpandsBeforeARolloutAndContractsAfterIt) {
   EXPECT_NE(contract_first.error().message.find("0001_t.sql (none) is not applied"),
             std::string::npos);
   auto expand = m.Up({.to = std::nullopt, .phase = PhaseFilter::kExpand});
-  ASSERT_TRUE(expand) << expand.error().message;
+  ASSERT_THAT(expand, IsOk());
   EXPECT_EQ(expand->applied, (std::vector<int64_t>{1, 3}));
   // A contract waiting for its rollout is not a gap.
   EXPECT_TRUE(ValidateHistory(migrations, *m.History()).empty());
@@ -288,7 +291,7 @@ TEST(MigratorTest, PhasesSelectExpandsBeforeARolloutAndContractsAfterIt) {
   std::vector<Migration> old_binary(migrations.begin(), migrations.begin() + 2);
   EXPECT_TRUE(CheckSchema(*conn, old_binary)->compatible);
   auto contract = m.Up({.to = std::nullopt, .phase = PhaseFilter::kContract});
-  ASSERT_TRUE(contract) << contract.error().message;
+  ASSERT_THAT(contract, IsOk());
   EXPECT_EQ(contract->applied, std::vector<int64_t>{2});
   // An older binary (0001 only) must not serve once the contract is applied.
   std::vector<Migration> older(migrations.begin(), migrations.begin() + 1);
@@ -321,7 +324,7 @@ TEST(MigratorTest, DownUndoesNewestFirstAndRefusesNamingAMigrationWithoutUndo) {
   EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM schema_migrations"), "3");
 
   auto down = m.Down(1);
-  ASSERT_TRUE(down) << down.error().message;
+  ASSERT_THAT(down, IsOk());
   EXPECT_EQ(down->undone, (std::vector<int64_t>{3, 2}));
   EXPECT_EQ(QueryValue(*conn,
                        "SELECT string_agg(column_name::text, ',' ORDER BY column_name) "

@@ -11,11 +11,14 @@
 
 #include "migrate/migrator.h"
 #include "support/eventually.h"
+#include "support/matchers.h"
 #include "support/migration_files.h"
 #include "support/test_database.h"
 
 namespace payments::migrate {
 namespace {
+
+using payments::testing::IsOk;
 
 using testing::Eventually;
 using testing::MigrationsFrom;
@@ -139,7 +142,7 @@ TEST(TransitionTest, OldAndNewWritersStayConsistentAndTheContractFailsNoWrite) {
   };
   Migrator expand(*conn, migrations, options);
   auto up = expand.Up({.to = 2, .phase = PhaseFilter::kExpand});
-  ASSERT_TRUE(up) << up.error().message;
+  ASSERT_THAT(up, IsOk());
   ASSERT_TRUE(overlapped);
   // Both binaries keep writing for a while after the backfill.
   const int64_t old_after = old_writer.ops();
@@ -170,7 +173,7 @@ TEST(TransitionTest, OldAndNewWritersStayConsistentAndTheContractFailsNoWrite) {
   const int64_t before_contract = new_writer.ops();
   Migrator contract(*conn, migrations, {});
   auto c = contract.Up({.to = std::nullopt, .phase = PhaseFilter::kContract});
-  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->applied, std::vector<int64_t>{3});
   ASSERT_TRUE(Eventually([&] { return new_writer.ops() > before_contract + 500; }));
   new_writer.Stop();

@@ -1,8 +1,8 @@
 #include "service/idempotency.h"
 
 #include "core/crypto.h"
-#include "runtime/log.h"
 #include "store/idempotency_store.h"
+#include "telemetry/log.h"
 
 namespace payments::service {
 namespace {

@@ -11,10 +11,10 @@
 #include "events/cloud_event.h"
 #include "payments/ledger.h"
 #include "payments/payment_json.h"
-#include "runtime/log.h"
 #include "store/event_store.h"
 #include "store/idempotency_store.h"
 #include "store/merchant_store.h"
+#include "telemetry/log.h"
 
 namespace payments::service {
 namespace {

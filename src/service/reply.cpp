@@ -1,13 +1,13 @@
 #include "service/reply.h"
 
-#include "http/error_body.h"
+#include "core/error_body.h"
 #include "payments/payment_json.h"
 
 namespace payments::service {
 
 Reply ErrorReply(const Error& err) {
   return Reply{HttpStatus(err.kind),
-               http::ErrorBody(ErrorType(err.kind), err.code, err.message, err.param), false};
+               ErrorBody(ErrorType(err.kind), err.code, err.message, err.param), false};
 }
 
 Reply DeclineReply(const Payment& payment) {

@@ -2,10 +2,13 @@
 
 #include "flags/definition_json.h"
 #include "store/flag_store.h"
+#include "support/matchers.h"
 #include "support/test_database.h"
 
 namespace payments::store {
 namespace {
+
+using payments::testing::IsOk;
 
 using testing::QueryValue;
 using testing::TestDatabase;
@@ -37,7 +40,7 @@ TEST_F(FlagStoreTest, PutWritesTheFlagAndAnAuditRowAndBumpsTheVersion) {
   db::Pool pool(PoolOptions());
   auto created = PutFlag(pool, "processor.sandbox.enabled",
                          Set(R"({"type":"boolean","rule":"off"})"), {"alice", "INC-1 timeouts"});
-  ASSERT_TRUE(created) << created.error().message << created.error().detail;
+  ASSERT_THAT(created, IsOk());
   EXPECT_TRUE(created->changed);
   EXPECT_EQ(created->flag.version, 1);
   EXPECT_EQ(created->flag.updated_by, "alice");
@@ -142,13 +145,10 @@ TEST_F(FlagStoreTest, EveryChangeNotifiesTheChannelAtCommit) {
   ASSERT_TRUE(DeleteFlag(pool, "a.flag", {"a", "r"}));
   // Notifications are read with the next result on the connection.
   ASSERT_TRUE(listener->Exec("SELECT 1"));
-  int notifications = 0;
-  while (PGnotify* n = PQnotifies(listener->raw())) {
-    EXPECT_EQ(std::string(n->relname), kFlagsChannel);
-    PQfreemem(n);
-    ++notifications;
-  }
-  EXPECT_EQ(notifications, 3);
+  auto notifications = listener->TakeNotifications();
+  ASSERT_TRUE(notifications);
+  ASSERT_EQ(notifications->size(), 3u);
+  for (const auto& n : *notifications) EXPECT_EQ(n.channel, kFlagsChannel);
 }
 
 TEST_F(FlagStoreTest, TheAuditIsAppendOnly) {

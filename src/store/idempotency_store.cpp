@@ -48,12 +48,12 @@ constexpr db::Statement kRead{
 // and a prepared statement keeps the generic plan it made first until the
 // table is next analyzed. Made while the table was young (a new database),
 // that plan was a sequential scan and stayed one as the table grew: 919
-// scans reading 5.7 million rows in an 8-s benchmark (bench/README.md). A
-// key that is gone (its claim, committed asynchronously, lost in a database
-// crash; or purged, 24 hours on) takes the INSERT branch; its row, without
-// completed_at, is not counted, so the statement fails and the row is rolled
-// back with it. The price: ON CONFLICT locks the row before updating it, one
-// more WAL record per key than the UPDATE wrote.
+// scans reading 5.7 million rows in an 8-s benchmark
+// (bench/history/2026-11-25e-completion-by-primary-key.md). A key that is gone (its claim,
+// committed asynchronously, lost in a database crash; or purged, 24 hours on) takes the INSERT
+// branch; its row, without completed_at, is not counted, so the statement fails and the row is
+// rolled back with it. The price: ON CONFLICT locks the row before updating it, one more WAL record
+// per key than the UPDATE wrote.
 constexpr db::Statement kCompleteOrFail{
     "idempotency.complete_or_fail",
     "WITH v (merchant_id, key, token, status, body) AS (VALUES ($1::text, $2::text, $3::text, "

@@ -5,7 +5,6 @@
 
 #include "core/build_info.h"
 #include "core/ids.h"
-#include "migrate/migration.h"
 
 namespace payments::store {
 namespace {
@@ -41,14 +40,14 @@ payments::Status Upsert(db::Connection& conn, const Instance& i) {
 
 }  // namespace
 
-Instance DescribeThisInstance() {
+Instance DescribeThisInstance(int64_t schema_version) {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   const BuildInfo& b = GetBuildInfo();
   Instance i;
   i.id = NewId("inst");
   i.binary_version = fmt::format("{} ({})", b.version, b.commit);
-  i.schema_version = migrate::BuiltInSchemaVersion();
+  i.schema_version = schema_version;
   i.host = host;
   i.pid = getpid();
   return i;

@@ -41,9 +41,10 @@ struct Instance {
   std::string heartbeat_at;  // ISO 8601 UTC; read back from the database
 };
 
-// This process: a fresh id, the binary's version and commit, the highest
-// migration built in (migrate::BuiltInSchemaVersion), host name and pid.
-Instance DescribeThisInstance();
+// This process: a fresh id, the binary's version and commit, host name and
+// pid, and the schema version it was built for (the caller passes
+// migrate::BuiltInSchemaVersion(): the store sits below migrate/).
+Instance DescribeThisInstance(int64_t schema_version);
 
 // Inserts (or refreshes) the instance's row and prunes rows of instances dead
 // for kInstancePruneAfter. Fails with sqlstate 42P01 when migration 0002 is

@@ -2,17 +2,20 @@
 
 #include "migrate/migration.h"
 #include "store/instance_store.h"
+#include "support/matchers.h"
 #include "support/test_database.h"
 
 namespace payments::store {
 namespace {
 
+using payments::testing::IsOk;
+
 using testing::QueryValue;
 using testing::TestDatabase;
 
 TEST(InstanceStoreTest, DescribesThisProcess) {
-  const Instance a = DescribeThisInstance();
-  const Instance b = DescribeThisInstance();
+  const Instance a = DescribeThisInstance(migrate::BuiltInSchemaVersion());
+  const Instance b = DescribeThisInstance(migrate::BuiltInSchemaVersion());
   EXPECT_TRUE(a.id.starts_with("inst_"));
   EXPECT_NE(a.id, b.id);
   EXPECT_EQ(a.schema_version, migrate::BuiltInSchemaVersion());
@@ -25,10 +28,10 @@ TEST(InstanceStoreTest, RegisterHeartbeatListAndDeregister) {
   TestDatabase db;
   ASSERT_TRUE(db.Migrate());
   auto conn = db.Connect();
-  Instance self = DescribeThisInstance();
+  Instance self = DescribeThisInstance(migrate::BuiltInSchemaVersion());
   ASSERT_TRUE(RegisterInstance(*conn, self));
   auto live = ListLiveInstances(*conn);
-  ASSERT_TRUE(live) << live.error().detail;
+  ASSERT_THAT(live, IsOk());
   ASSERT_EQ(live->size(), 1u);
   EXPECT_EQ((*live)[0].id, self.id);
   EXPECT_EQ((*live)[0].schema_version, self.schema_version);
@@ -58,17 +61,17 @@ TEST(InstanceStoreTest, RegisteringPrunesInstancesDeadForADay) {
   TestDatabase db;
   ASSERT_TRUE(db.Migrate());
   auto conn = db.Connect();
-  Instance dead = DescribeThisInstance();
+  Instance dead = DescribeThisInstance(migrate::BuiltInSchemaVersion());
   ASSERT_TRUE(RegisterInstance(*conn, dead));
   ASSERT_TRUE(conn->Exec("UPDATE instances SET heartbeat_at = now() - interval '25 hours'"));
-  ASSERT_TRUE(RegisterInstance(*conn, DescribeThisInstance()));
+  ASSERT_TRUE(RegisterInstance(*conn, DescribeThisInstance(migrate::BuiltInSchemaVersion())));
   EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM instances"), "1");
 }
 
 TEST(InstanceStoreTest, WithoutTheRegistryTableRegistrationSaysSo) {
   TestDatabase db;
   auto conn = db.Connect();
-  auto r = RegisterInstance(*conn, DescribeThisInstance());
+  auto r = RegisterInstance(*conn, DescribeThisInstance(migrate::BuiltInSchemaVersion()));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().sqlstate, db::kUndefinedTable);
 }

@@ -15,10 +15,13 @@
 #include "store/idempotency_store.h"
 #include "store/payment_store.h"
 #include "support/eventually.h"
+#include "support/matchers.h"
 #include "support/test_database.h"
 
 namespace payments::store {
 namespace {
+
+using payments::testing::IsOk;
 
 using testing::Eventually;
 using testing::QueryValue;
@@ -113,7 +116,7 @@ class MergedWritesTest : public ::testing::Test {
     auto claim =
         ClaimIdempotencyKey(*writes_, *pool_, {kMerchant, key, "POST", "/v1/payments", "hash"},
                             token, std::chrono::minutes(1));
-    EXPECT_TRUE(claim) << claim.error().detail;
+    EXPECT_THAT(claim, IsOk());
     return claim ? claim->kind : ClaimResult::Kind::kInProgress;
   }
 
@@ -141,7 +144,7 @@ class MergedWritesTest : public ::testing::Test {
 TEST_F(MergedWritesTest, EachPaymentOfAMergedTransactionIsStoredAsItsOwn) {
   auto results = Together({CreateWrites(1, Token(1)), CreateWrites(2, Token(2)),
                            CreateWrites(3, Token(3)), CreateWrites(4, Token(4))});
-  for (auto& r : results) ASSERT_TRUE(r) << r.error().detail;
+  for (auto& r : results) ASSERT_THAT(r, IsOk());
   // The gate, then one statement for each of the four writes of all four.
   EXPECT_EQ(writes_->Stats().statements, 5);
   EXPECT_EQ(writes_->Stats().fallbacks, 0);
@@ -176,10 +179,10 @@ TEST_F(MergedWritesTest, EachPaymentOfAMergedTransactionIsStoredAsItsOwn) {
 TEST_F(MergedWritesTest, APaymentWhoseClaimWasLostFailsAloneAndTheOthersCommit) {
   auto results = Together(
       {CreateWrites(1, Token(1)), CreateWrites(2, "taken_over"), CreateWrites(3, Token(3))});
-  ASSERT_TRUE(results[0]) << results[0].error().detail;
+  ASSERT_THAT(results[0], IsOk());
   ASSERT_FALSE(results[1]);
   EXPECT_TRUE(IsClaimLost(results[1].error())) << results[1].error().sqlstate;
-  ASSERT_TRUE(results[2]) << results[2].error().detail;
+  ASSERT_THAT(results[2], IsOk());
   EXPECT_EQ(writes_->Stats().fallbacks, 1);
   EXPECT_EQ(Query("SELECT string_agg(id, ',' ORDER BY id) FROM payments"), "pay_1,pay_3");
   EXPECT_EQ(Query("SELECT string_agg(payment_id, ',' ORDER BY payment_id) FROM ledger_entries"),
@@ -194,10 +197,10 @@ TEST_F(MergedWritesTest, APaymentWhoseKeyIsGoneFailsAloneAndLeavesNoKeyBehind) {
   ASSERT_TRUE(admin_->Exec("DELETE FROM idempotency_keys WHERE key = 'key_2'"));
   auto results =
       Together({CreateWrites(1, Token(1)), CreateWrites(2, Token(2)), CreateWrites(3, Token(3))});
-  ASSERT_TRUE(results[0]) << results[0].error().detail;
+  ASSERT_THAT(results[0], IsOk());
   ASSERT_FALSE(results[1]);
   EXPECT_TRUE(IsClaimLost(results[1].error())) << results[1].error().sqlstate;
-  ASSERT_TRUE(results[2]) << results[2].error().detail;
+  ASSERT_THAT(results[2], IsOk());
   EXPECT_EQ(Query("SELECT string_agg(id, ',' ORDER BY id) FROM payments"), "pay_1,pay_3");
   EXPECT_EQ(Query("SELECT count(*) FROM idempotency_keys WHERE key = 'key_2'"), "0");
 }
@@ -218,13 +221,13 @@ TEST_F(MergedWritesTest, MergedCompletionFindsKeysByThePrimaryKeyInAGenericPlan)
             "', 200, '{}'";
   }
   auto plan = admin_->ExecScript("EXPLAIN EXECUTE complete4(" + args + ")");
-  ASSERT_TRUE(plan) << plan.error().detail;
+  ASSERT_THAT(plan, IsOk());
   std::string text;
   for (int r = 0; r < plan->size(); ++r) text += plan->String(r, 0) + "\n";
   EXPECT_EQ(text.find("Scan on idempotency_keys"), std::string::npos) << text;
   // And it completes all four.
   auto done = admin_->ExecScript("EXECUTE complete4(" + args + ")");
-  ASSERT_TRUE(done) << done.error().detail;
+  ASSERT_THAT(done, IsOk());
   EXPECT_EQ(Query("SELECT count(*) FROM idempotency_keys WHERE completed_at IS NOT NULL"), "4");
 }
 

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "store/payment_store.h"
+#include "support/matchers.h"
 #include "support/test_database.h"
 
 namespace payments::store {
 namespace {
+
+using payments::testing::IsOk;
 
 using testing::TestDatabase;
 
@@ -37,13 +40,13 @@ TEST(PaymentStoreTest, PaymentsCreatedWithinOneMillisecondListNewestFirst) {
   ASSERT_TRUE(InsertPayment(*conn, APayment("pay_a_later"), us + 101));
 
   auto page = ListPayments(*conn, kMerchant, 10, std::nullopt);
-  ASSERT_TRUE(page) << page.error().detail;
+  ASSERT_THAT(page, IsOk());
   ASSERT_EQ(page->payments.size(), 2u);
   EXPECT_EQ(page->payments[0].id, "pay_a_later");
   EXPECT_EQ(page->payments[1].id, "pay_b_earlier");
   // The cursor walks in the same order.
   auto next = ListPayments(*conn, kMerchant, 1, "pay_a_later");
-  ASSERT_TRUE(next) << next.error().detail;
+  ASSERT_THAT(next, IsOk());
   ASSERT_EQ(next->payments.size(), 1u);
   EXPECT_EQ(next->payments[0].id, "pay_b_earlier");
 }

@@ -14,7 +14,7 @@
 #include <set>
 #include <thread>
 
-#include "runtime/embedded_postgres.h"
+#include "serve/embedded_postgres.h"
 #include "support/service_fixture.h"
 
 namespace payments::testing {
@@ -29,7 +29,7 @@ class PrivateCluster {
     char tmpl[] = "/tmp/payments-outage-XXXXXX";
     dir_ = mkdtemp(tmpl);
     chmod(dir_.c_str(), 0755);
-    pg_ = std::make_unique<runtime::EmbeddedPostgres>(runtime::EmbeddedPostgresOptions{
+    pg_ = std::make_unique<serve::EmbeddedPostgres>(serve::EmbeddedPostgresOptions{
         .data_dir = dir_ + "/data", .socket_dir = dir_ + "/run", .port = 5432, .settings = {}});
   }
   ~PrivateCluster() {
@@ -37,11 +37,11 @@ class PrivateCluster {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  runtime::EmbeddedPostgres& pg() { return *pg_; }
+  serve::EmbeddedPostgres& pg() { return *pg_; }
 
  private:
   std::string dir_;
-  std::unique_ptr<runtime::EmbeddedPostgres> pg_;
+  std::unique_ptr<serve::EmbeddedPostgres> pg_;
 };
 
 struct Outcome {

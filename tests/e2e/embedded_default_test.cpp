@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <regex>
 
-#include "runtime/embedded_postgres.h"
+#include "serve/embedded_postgres.h"
 #include "support/http_client.h"
 #include "support/service_fixture.h"
 #include "support/service_process.h"
@@ -41,10 +41,10 @@ TEST(EmbeddedDefaultTest, StartsItsOwnDatabaseAndKeepsItAcrossRuns) {
   const std::string id = paid.Json()["id"];
   first->Signal(SIGINT);
   EXPECT_EQ(first->Wait(std::chrono::seconds(30)), 0);
-  runtime::EmbeddedPostgres pg({.data_dir = dir + "/var/pgdata",
-                                .socket_dir = dir + "/var/run",
-                                .port = 5432,
-                                .settings = {}});
+  serve::EmbeddedPostgres pg({.data_dir = dir + "/var/pgdata",
+                              .socket_dir = dir + "/var/run",
+                              .port = 5432,
+                              .settings = {}});
   EXPECT_FALSE(pg.IsRunning()) << "Ctrl-C must stop the embedded PostgreSQL too";
 
   auto second = ServiceProcess::Start(env);

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/embedded_postgres.h"
+#include "serve/embedded_postgres.h"
 
 int main(int argc, char** argv) {
   int first = 1;
@@ -32,10 +32,10 @@ int main(int argc, char** argv) {
   }
   chmod(dir, 0755);
   const std::string root = dir;
-  payments::runtime::EmbeddedPostgres pg({.data_dir = root + "/data",
-                                          .socket_dir = root + "/run",
-                                          .port = 5432,
-                                          .settings = {{"max_connections", "400"}}});
+  payments::serve::EmbeddedPostgres pg({.data_dir = root + "/data",
+                                        .socket_dir = root + "/run",
+                                        .port = 5432,
+                                        .settings = {{"max_connections", "400"}}});
   std::fprintf(stderr, "pg_harness: starting PostgreSQL in %s\n", dir);
   if (auto s = pg.Start(); !s) {
     std::fprintf(stderr, "pg_harness: %s\n", s.error().message.c_str());

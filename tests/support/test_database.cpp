@@ -10,14 +10,14 @@
 
 #include "core/crypto.h"
 #include "migrate/migrator.h"
-#include "runtime/embedded_postgres.h"
+#include "serve/embedded_postgres.h"
 
 namespace payments::testing {
 namespace {
 
 struct PrivateServer {
   std::string dir;
-  std::unique_ptr<runtime::EmbeddedPostgres> pg;
+  std::unique_ptr<serve::EmbeddedPostgres> pg;
   ~PrivateServer() {
     if (pg) (void)pg->Stop();
     std::error_code ec;
@@ -35,11 +35,11 @@ std::string StartPrivateServer() {
   }
   server.dir = dir;
   chmod(dir, 0755);
-  server.pg = std::make_unique<runtime::EmbeddedPostgres>(
-      runtime::EmbeddedPostgresOptions{.data_dir = server.dir + "/data",
-                                       .socket_dir = server.dir + "/run",
-                                       .port = 5432,
-                                       .settings = {}});
+  server.pg = std::make_unique<serve::EmbeddedPostgres>(
+      serve::EmbeddedPostgresOptions{.data_dir = server.dir + "/data",
+                                     .socket_dir = server.dir + "/run",
+                                     .port = 5432,
+                                     .settings = {}});
   if (auto s = server.pg->Start(); !s) {
     ADD_FAILURE() << "cannot start PostgreSQL: " << s.error().message;
     return "";

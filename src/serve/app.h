@@ -1,0 +1,60 @@
+// `payments serve`: assembles the service and runs its lifecycle.
+//
+// Startup: the admin listener first (probes answer 503 while starting), then
+// the database (the embedded default, or PAYMENTS_DATABASE_URL), the schema
+// check and the background workers; the public listener opens only once all
+// of that is ready.
+//
+// Shutdown on SIGTERM or SIGINT, in the two timed phases of userver:
+//   1. readiness turns 503 at once; the public listener keeps accepting for
+//      drain_delay while every response says `Connection: close`;
+//   2. the listener and idle connections close; in-flight requests finish
+//      within shutdown_timeout; workers stop; the pool closes; exit 0.
+// A second signal, or the timeout, cuts it short with a non-zero exit code and
+// a log line naming the requests that were cut off.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "processors/sandbox_processor.h"
+
+namespace payments::serve {
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string admin_listen = "127.0.0.1:9090";
+  std::string database_url;  // empty: the embedded default under data_dir
+  std::string data_dir = "var";
+  int db_pool_size = 16;
+  int db_group_commit = 64;         // requests per shared transaction; 1 turns group commit off
+  std::string handlers = "fibers";  // "fibers" on the event loops, or "threads": the worker pool
+  int workers =
+      32;  // with handlers = "threads": threads that run them (they block on the database)
+  int io_threads = 2;
+  std::chrono::milliseconds drain_delay{5000};
+  std::chrono::milliseconds shutdown_timeout{20000};
+  std::chrono::milliseconds http_read_timeout{30000};  // a started request must arrive in this
+  std::chrono::milliseconds http_idle_timeout{60000};  // keep-alive idle before close
+  std::chrono::milliseconds idempotency_lock{30000};
+  std::chrono::milliseconds liveness_stall{5000};
+  std::chrono::milliseconds statement_timeout{5000};
+  std::string fingerprint_key;  // empty: generated once and kept in the database
+  std::string log_level = "info";
+  std::string admin_token;  // empty: the admin flag API answers 404
+  std::chrono::milliseconds flags_poll_interval{5000};
+  // The outbox relay: publishing is off without brokers (retention still runs).
+  std::string kafka_brokers;
+  std::string kafka_topic = "payments.events";
+  int events_batch_size = 500;
+  int events_retention_days = 30;
+  processors::SandboxOptions sandbox;
+  // Enables POST /admin/fault/stall-event-loop?ms=N on the admin listener,
+  // for drills that prove /livez notices a stuck event loop. Never in production.
+  bool fault_injection = false;
+};
+
+// Runs until shut down; returns the process exit code.
+int RunServe(const ServeConfig& config);
+
+}  // namespace payments::serve
