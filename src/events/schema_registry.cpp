@@ -140,7 +140,7 @@ SchemaCheck CheckSchemas(const std::vector<SchemaFile>& files, const std::vector
     json doc;
     try {
       doc = json::parse(f.content);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error; out_of_range for 1e999
       check.problems.push_back(fmt::format("{}: not JSON: {}", f.path, e.what()));
       continue;
     }
@@ -237,7 +237,7 @@ payments::Result<SchemaRegistry> SchemaRegistry::Load(const std::string& dir) {
     json doc;
     try {
       doc = json::parse(f.content);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error; out_of_range for 1e999
       return std::unexpected(payments::Error::InvalidRequest(
           "schema_invalid", fmt::format("{}: not JSON: {}", f.path, e.what())));
     }
@@ -255,7 +255,7 @@ std::vector<std::string> SchemaRegistry::Validate(std::string_view payload) cons
   json event;
   try {
     event = json::parse(payload);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error; out_of_range for 1e999
     return {fmt::format("not JSON: {}", e.what())};
   }
   if (!event.is_object() || !event.contains("dataschema") || !event["dataschema"].is_string()) {

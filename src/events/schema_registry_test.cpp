@@ -107,6 +107,14 @@ TEST(SchemaRegistryTest, UnsupportedKeywordsAndBadJsonFail) {
   EXPECT_EQ(check.problems[1], "a.c/v1.json: unsupported keyword \"anyOf\" (at /anyOf)");
 }
 
+TEST(SchemaRegistryTest, ANumberBeyondADoublesRangeIsNotJsonNotACrash) {
+  // nlohmann throws out_of_range, not parse_error, for 1e999.
+  const SchemaCheck check =
+      CheckSchemas({File("a.b", 1, R"({"type":"object","maxProperties":1e999})")}, {}, {}, 1);
+  ASSERT_EQ(check.problems.size(), 1u);
+  EXPECT_TRUE(check.problems[0].starts_with("a.b/v1.json: not JSON")) << check.problems[0];
+}
+
 TEST(SchemaRegistryTest, LockingAddsOnlyWhatIsNotPublished) {
   const SchemaFile v1 = File("payment.created", 1, Schema("payment.created", 1));
   const SchemaFile v2 = File("payment.created", 2, Schema("payment.created", 2));

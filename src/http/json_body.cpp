@@ -91,6 +91,14 @@ payments::Result<nlohmann::json> ParseJsonObject(std::string_view body) {
   } catch (const nlohmann::json::parse_error& e) {
     return std::unexpected(Error::InvalidRequest(
         "invalid_json", fmt::format("The request body is not valid JSON (at byte {}).", e.byte)));
+  } catch (const nlohmann::json::out_of_range&) {
+    // 406: a number beyond a double's range (1e999). Valid JSON by its
+    // grammar, but no field takes it; the parser throws, which was a 500.
+    return std::unexpected(Error::InvalidRequest(
+        "invalid_json", "The request body holds a number too large to represent."));
+  } catch (const nlohmann::json::exception&) {
+    return std::unexpected(
+        Error::InvalidRequest("invalid_json", "The request body is not valid JSON."));
   }
 }
 

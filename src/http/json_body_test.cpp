@@ -19,6 +19,19 @@ TEST(JsonBodyTest, RejectsMalformedAndNonObjects) {
   EXPECT_EQ(ParseJsonObject("{\"a\":1}x").error().code, "invalid_json");
 }
 
+// Found by the request_path fuzzer: a number that overflows a double made the
+// parser throw out_of_range, which became a 500 instead of a 400.
+TEST(JsonBodyTest, ANumberBeyondADoublesRangeIsInvalidJsonNotAnException) {
+  for (const char* body : {R"({"amount":1e999})", R"({"amount":-1e999})",
+                           R"({"a":55555555e555555555555555555555555555555550555})"}) {
+    auto r = ParseJsonObject(body);
+    ASSERT_FALSE(r) << body;
+    EXPECT_EQ(r.error().code, "invalid_json") << body;
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidRequest) << body;
+  }
+  EXPECT_TRUE(ParseJsonObject(R"({"amount":1e308})"));
+}
+
 TEST(JsonBodyTest, RefusesDeepNestingButCountsOnlyRealBrackets) {
   std::string deep = "{\"a\":" + std::string(40, '[') + std::string(40, ']') + "}";
   EXPECT_EQ(ParseJsonObject(deep).error().code, "json_too_deep");

@@ -232,6 +232,20 @@ TEST_F(SecurityTest, UnpairedSurrogatesAndBytesThatAreNotUtf8InABodyAreA400) {
   ExpectAlive();
 }
 
+// Found by the request_path fuzzer: it was a 500 (the JSON parser threw).
+TEST_F(SecurityTest, ANumberBeyondADoublesRangeIsA400) {
+  const double before = Authorizations();
+  const std::string card = std::string(R"("payment_method":{"card":)") + kCardBody + "}";
+  for (const char* number : {"1e999", "-1e999", "55555555e5555555555555555555555555"}) {
+    auto r = PostAs("/v1/payments",
+                    std::string(R"({"amount":)") + number + R"(,"currency":"usd",)" + card + "}");
+    EXPECT_EQ(r.status, 400) << number << " " << r.body;
+    EXPECT_EQ(r.Json()["error"]["code"], "invalid_json") << r.body;
+  }
+  EXPECT_EQ(Authorizations(), before);
+  ExpectAlive();
+}
+
 TEST_F(SecurityTest, LengthsAreCountedInCharactersAsTheDatabaseCountsThem) {
   // 40 two-byte characters: a valid key of 80 bytes.
   std::string key;
