@@ -78,13 +78,21 @@ http::Response PublicApi::Route(http::Request& req) {
 }
 
 http::Response PublicApi::Handle(http::Request& req) noexcept {
+  http::Response r;
   try {
-    return Route(req);
+    r = Route(req);
   } catch (const std::exception& e) {
-    return InternalErrorResponse(req, e.what());
+    r = InternalErrorResponse(req, e.what());
   } catch (...) {
-    return InternalErrorResponse(req, "an exception that is not a std::exception");
+    r = InternalErrorResponse(req, "an exception that is not a std::exception");
   }
+  // Payments, balances and errors are for this client alone, now: no
+  // browser, proxy or CDN on the way may keep a copy.
+  try {
+    r.SetHeader("Cache-Control", "no-store");
+  } catch (...) {  // std::bad_alloc: the answer goes without the header
+  }
+  return r;
 }
 
 }  // namespace payments::api

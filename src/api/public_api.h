@@ -12,7 +12,7 @@
 //
 // Handle never throws and never lets a failure inside a request escape: an
 // exception from a handler or a library is that request's 500, logged with
-// its request id.
+// its request id. Every answer carries `Cache-Control: no-store`.
 //
 // Routes are added once at start-up; Handle is thread-safe.
 #pragma once

@@ -65,6 +65,15 @@ TEST_F(PublicApiTest, AMerchantRouteRunsOnlyWithAKeyThatAuthenticated) {
   EXPECT_EQ(ok.route, "/v1/things/{id}");
 }
 
+TEST_F(PublicApiTest, NoAnswerMayBeCached) {
+  for (const http::Response& r :
+       {Call("GET", "/v1/things/t_1", "Bearer sk_good"), Call("GET", "/v1/things/t_1"),
+        Call("GET", "/nowhere"), Call("POST", "/v1/throws", "Bearer sk_good"),
+        Call("GET", "/version")}) {
+    EXPECT_EQ(r.Header("Cache-Control"), "no-store") << r.status << " " << r.body;
+  }
+}
+
 TEST_F(PublicApiTest, PublicRoutesNeedNoKey) {
   EXPECT_EQ(Call("GET", "/open").status, 200);
   EXPECT_EQ(Call("GET", "/version").status, 200);

@@ -9,6 +9,7 @@
 #include "core/money.h"
 #include "core/text.h"
 #include "http/json_body.h"
+#include "payments/card.h"
 
 namespace payments::api {
 namespace {
@@ -92,6 +93,21 @@ payments::Result<std::string> String(const json& value, const std::string& param
   return s;
 }
 
+// Card numbers belong in payment_method.card.number alone, which is never
+// stored in full. Anywhere else they would be kept in clear, in the payment,
+// its events and what the relay publishes: refused instead. The message and
+// param never repeat the text.
+payments::Status NoCardNumber(std::string_view text, const std::string& param,
+                              std::string_view what) {
+  if (!HoldsCardNumber(text)) return {};
+  return std::unexpected(
+      Invalid("parameter_contains_card_number",
+              fmt::format("{} looks like it holds a card number; card numbers go only in "
+                          "payment_method.card.number.",
+                          what),
+              param));
+}
+
 payments::Result<Metadata> ParseMetadata(const json& value, const std::string& param) {
   if (!value.is_object()) {
     return std::unexpected(Invalid("parameter_invalid_object",
@@ -112,8 +128,11 @@ payments::Result<Metadata> ParseMetadata(const json& value, const std::string& p
       return std::unexpected(Invalid("metadata_invalid_key",
                                      fmt::format("a metadata key {}.", Describe(*problem)), p));
     }
+    // The key itself would name the number: the param is "metadata".
+    if (auto c = NoCardNumber(key, param, "a metadata key"); !c) return std::unexpected(c.error());
     auto s = String(v, p, 500);
     if (!s) return std::unexpected(s.error());
+    if (auto c = NoCardNumber(*s, p, p); !c) return std::unexpected(c.error());
     out[key] = std::move(*s);
   }
   return out;
@@ -200,6 +219,9 @@ payments::Result<service::CreatePaymentInput> ParseCreatePayment(const json& bod
   if (const json* d = Field(body, "description"); d && !d->is_null()) {
     auto s = String(*d, "description", 1000);
     if (!s) return std::unexpected(s.error());
+    if (auto c = NoCardNumber(*s, "description", "description"); !c) {
+      return std::unexpected(c.error());
+    }
     in.description = std::move(*s);
   }
   if (const json* m = Field(body, "metadata"); m && !m->is_null()) {
@@ -295,7 +317,8 @@ payments::Status ValidateIdempotencyKey(std::string_view key) {
                                      "Idempotency-Key"));
     }
   }
-  return {};
+  // The key is stored with the request's reply.
+  return NoCardNumber(key, "Idempotency-Key", "Idempotency-Key");
 }
 
 }  // namespace payments::api

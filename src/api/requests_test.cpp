@@ -154,6 +154,22 @@ TEST(ParseCreatePaymentTest, MetadataIsAnObjectOfBoundedStrings) {
             "parameter_invalid_string_too_long metadata.order");
 }
 
+TEST(ParseCreatePaymentTest, ACardNumberInFreeTextIsRefusedWithoutRepeatingIt) {
+  json description = ValidPayment();
+  description["description"] = "card 4242 4242 4242 4242";
+  EXPECT_EQ(Refusal(ParseCreatePayment(description)), "parameter_contains_card_number description");
+  json value = ValidPayment();
+  value["metadata"]["note"] = "5555-5555-5555-4444";
+  EXPECT_EQ(Refusal(ParseCreatePayment(value)), "parameter_contains_card_number metadata.note");
+  json key = ValidPayment();
+  key["metadata"]["4242424242424242"] = "x";
+  auto r = ParseCreatePayment(key);
+  EXPECT_EQ(Refusal(r), "parameter_contains_card_number metadata");
+  EXPECT_EQ(r.error().message.find("4242"), std::string::npos) << r.error().message;
+  // The number of the card itself is where it belongs.
+  EXPECT_THAT(ParseCreatePayment(ValidPayment()), IsOk());
+}
+
 TEST(ParseCaptureTest, AnAmountIsOptionalAndValidated) {
   auto whole = ParseCapture(json::object());
   ASSERT_THAT(whole, IsOk());
@@ -205,6 +221,8 @@ TEST(ParseListParamsTest, LimitAndCursorAreChecked) {
 
 TEST(ValidateIdempotencyKeyTest, IsOneTo255PrintableAsciiCharacters) {
   EXPECT_THAT(ValidateIdempotencyKey("order-42"), IsOk());
+  EXPECT_EQ(ValidateIdempotencyKey("order-4242424242424242").error().code,
+            "parameter_contains_card_number");
   EXPECT_THAT(ValidateIdempotencyKey(std::string(255, 'k')), IsOk());
   for (const std::string& key : {std::string(), std::string(256, 'k'), std::string("a\tb"),
                                  std::string("café"), std::string("a\0b", 3)}) {

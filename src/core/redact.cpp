@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <string_view>
+#include <utility>
 
 namespace payments {
 namespace {
@@ -76,6 +77,41 @@ std::string RedactSecrets(std::string text) {
     }
   }
   return text;
+}
+
+std::string RedactForClient(std::string text) {
+  text = RedactSecrets(std::move(text));
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!is_digit(text[i])) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    size_t j = i;
+    size_t digits = 0;
+    size_t last_digit_end = i;
+    while (j < text.size()) {
+      if (is_digit(text[j])) {
+        ++digits;
+        last_digit_end = ++j;
+      } else if ((text[j] == ' ' || text[j] == '-') && j + 1 < text.size() &&
+                 is_digit(text[j + 1])) {
+        ++j;
+      } else {
+        break;
+      }
+    }
+    if (digits >= 13) {
+      out += "[redacted]";
+    } else {
+      out.append(text, i, last_digit_end - i);
+    }
+    i = last_digit_end;
+  }
+  return out;
 }
 
 }  // namespace payments

@@ -28,5 +28,25 @@ TEST(RedactTest, MasksSecretKeys) {
   EXPECT_EQ(RedactSecrets("sk_live_12345678 and sk_test_short"), "[redacted] and sk_test_short");
 }
 
+TEST(RedactTest, AnswersToClientsMaskEveryLongDigitRun) {
+  // Found by the request_path fuzzer: a 404 echoed a path whose identifier
+  // held a test card number behind a digit of its own.
+  EXPECT_EQ(RedactForClient("Unrecognized request URL (POST /a_w9424242424242424242:3a)."),
+            "Unrecognized request URL (POST /a_w[redacted]:3a).");
+  EXPECT_EQ(RedactForClient("pay_4242424242424242"), "pay_[redacted]");
+  EXPECT_EQ(RedactForClient("4242 4242 4242 4242 and 4242-4242-4242-4241"),
+            "[redacted] and [redacted]");
+  EXPECT_EQ(RedactForClient("Bearer sk_live_AbCdEf0123456789"), "Bearer [redacted]");
+}
+
+TEST(RedactTest, AnswersToClientsKeepShortNumbers) {
+  EXPECT_EQ(RedactForClient("amount must be at most 99999999 (got 123456789012)"),
+            "amount must be at most 99999999 (got 123456789012)");
+  EXPECT_EQ(RedactForClient("No such payment: 'pay_01jd8k3m6w'"),
+            "No such payment: 'pay_01jd8k3m6w'");
+  EXPECT_EQ(RedactForClient("trailing 12 - 34 "), "trailing 12 - 34 ");
+  EXPECT_EQ(RedactForClient(""), "");
+}
+
 }  // namespace
 }  // namespace payments

@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <optional>
 #include <set>
+#include <string_view>
+#include <vector>
 
 namespace payments::events {
 namespace {
@@ -51,6 +55,87 @@ bool HasOverlongNumber(std::string_view pattern) {
     if (c == '\\') ++i;  // the escaped character starts nothing
   }
   return false;
+}
+
+// libstdc++'s regex engine backtracks, so a quantifier on something that can
+// itself match in many ways — another quantifier ("a**", "a+*"), or a group
+// holding a quantifier or an alternation ("(a+)+", "(a|aa)*") — takes time
+// exponential in the length of the text it is searched in (found by the
+// json_schema fuzzer: ":***…" ran for minutes). ECMAScript refuses stacked
+// quantifiers anyway; a group under "?" (at most once) stays allowed, which
+// is all the event schemas need ("(\\.[0-9]+)?"). Returns why, or nothing.
+std::optional<std::string_view> BacktrackingHazard(std::string_view pattern) {
+  struct Group {
+    bool ambiguous = false;  // holds a quantifier or an alternation
+  };
+  std::vector<Group> groups(1);
+  enum class Last { kNothing, kAtom, kAmbiguousGroup, kQuantifier };
+  Last last = Last::kNothing;
+  size_t i = 0;
+  while (i < pattern.size()) {
+    const char c = pattern[i];
+    size_t max_repeats = 0;  // 0: not a quantifier; SIZE_MAX: unbounded
+    size_t next = i + 1;
+    if (c == '*' || c == '+') {
+      max_repeats = SIZE_MAX;
+    } else if (c == '?') {
+      max_repeats = 1;
+    } else if (c == '{') {
+      const size_t close = pattern.find('}', i);
+      const std::string_view inside =
+          close == std::string_view::npos ? "" : pattern.substr(i + 1, close - i - 1);
+      const size_t comma = inside.find(',');
+      const std::string_view upper =
+          comma == std::string_view::npos ? inside : inside.substr(comma + 1);
+      if (!inside.empty() && inside.find_first_not_of("0123456789,") == std::string_view::npos) {
+        max_repeats = upper.empty() ? SIZE_MAX : (upper == "0" || upper == "1" ? 1 : 2);
+        next = close + 1;
+      }
+    }
+    if (max_repeats != 0) {
+      if (last == Last::kQuantifier) return "a quantifier on a quantifier";
+      if (last == Last::kAmbiguousGroup && max_repeats > 1) {
+        return "a repeated group that holds a quantifier or an alternation";
+      }
+      if (next < pattern.size() && pattern[next] == '?') ++next;  // lazy
+      groups.back().ambiguous = true;
+      last = Last::kQuantifier;
+      i = next;
+      continue;
+    }
+    if (c == '\\') {
+      i += 2;
+      last = Last::kAtom;
+    } else if (c == '[') {
+      size_t j = i + 1;
+      if (j < pattern.size() && pattern[j] == '^') ++j;
+      if (j < pattern.size() && pattern[j] == ']') ++j;
+      while (j < pattern.size() && pattern[j] != ']') j += pattern[j] == '\\' ? 2 : 1;
+      i = j + 1;
+      last = Last::kAtom;
+    } else if (c == '(') {
+      groups.emplace_back();
+      i += pattern.substr(i, 3) == "(?:" || pattern.substr(i, 3) == "(?=" ||
+                   pattern.substr(i, 3) == "(?!"
+               ? 3
+               : 1;
+      last = Last::kNothing;
+    } else if (c == ')' && groups.size() > 1) {
+      const bool ambiguous = groups.back().ambiguous;
+      groups.pop_back();
+      if (ambiguous) groups.back().ambiguous = true;
+      last = ambiguous ? Last::kAmbiguousGroup : Last::kAtom;
+      ++i;
+    } else if (c == '|') {
+      groups.back().ambiguous = true;
+      last = Last::kNothing;
+      ++i;
+    } else {
+      last = Last::kAtom;
+      ++i;
+    }
+  }
+  return std::nullopt;
 }
 
 payments::Error Invalid(const std::string& at, std::string_view what) {
@@ -130,6 +215,10 @@ payments::Status ParseKeyword(const std::string& key, const json& value, const s
     if (HasOverlongNumber(*node.pattern)) {
       return std::unexpected(
           Invalid(here, "bad regular expression: a count or back-reference of more than 9 digits"));
+    }
+    if (auto hazard = BacktrackingHazard(*node.pattern)) {
+      return std::unexpected(
+          Invalid(here, fmt::format("regular expression may backtrack without end: {}", *hazard)));
     }
     try {
       node.pattern_regex =

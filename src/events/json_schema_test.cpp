@@ -114,6 +114,25 @@ TEST(JsonSchemaTest, RefusesPatternNumbersTheRegexCompilerCannotHold) {
   EXPECT_EQ(Violations(s, R"("aa{1234567890")"), Strings{});
 }
 
+TEST(JsonSchemaTest, RefusesPatternsThatBacktrackWithoutEnd) {
+  // Found by fuzz/json_schema_fuzzer.cpp: stacked quantifiers ran for
+  // minutes against a seven-character string.
+  for (const char* pattern : {":****u^clo+ed", "a+*", "a{2}*", "(a+)+$", "(a*)*", "(?:a|aa)*b",
+                              "((ab)*c)+", "(a|b){2,}"}) {
+    auto s = JsonSchema::Parse(json{{"type", "string"}, {"pattern", pattern}});
+    ASSERT_FALSE(s) << pattern;
+    EXPECT_NE(s.error().message.find("may backtrack without end"), std::string::npos)
+        << s.error().message;
+  }
+  // What the event schemas write stays allowed: one optional group, lazy
+  // quantifiers, quantifier characters escaped or in a class.
+  for (const char* pattern :
+       {"^[0-9]{4}-[0-9]{2}T[0-9]{2}(\\.[0-9]+)?Z$", "^pay_[0-9a-hjkmnp-tv-z]{26}$", "a+?b", "\\*+",
+        "[*+]+", "(ab)+", "(a|b)?", "x{1,1}(a+)?"}) {
+    EXPECT_TRUE(JsonSchema::Parse(json{{"type", "string"}, {"pattern", pattern}})) << pattern;
+  }
+}
+
 TEST(JsonSchemaTest, PatternsSearchUnanchoredAsTheSpecSays) {
   const JsonSchema s = MustParse(R"({"type":"string","pattern":"b+"})");
   EXPECT_EQ(Violations(s, R"("abbc")"), Strings{});

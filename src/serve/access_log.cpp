@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/redact.h"
 #include "telemetry/log.h"
 
 namespace payments::serve {
@@ -17,7 +18,9 @@ void AccessLog(const std::string& listener, telemetry::Metrics& metrics, const h
                                    {"request_id", req.request_id},
                                    {"method", req.method},
                                    {"route", route},
-                                   {"path", req.path},
+                                   // The path is the client's text: a card
+                                   // number in it, even inside an id, is masked.
+                                   {"path", RedactForClient(req.path)},
                                    {"status", res.status},
                                    {"duration_ms", std::round(seconds * 1e6) / 1000.0}};
   if (!res.merchant_id.empty()) fields["merchant_id"] = res.merchant_id;

@@ -2,6 +2,7 @@
 
 #include "core/crypto.h"
 #include "core/ids.h"
+#include "payments/card.h"
 
 namespace payments::service {
 
@@ -15,6 +16,10 @@ payments::Status ValidateMerchantName(const std::string& name) {
       return std::unexpected(Error::InvalidRequest(
           "invalid_name", "the merchant name must not contain control characters", "name"));
     }
+  }
+  if (HoldsCardNumber(name)) {
+    return std::unexpected(Error::InvalidRequest(
+        "invalid_name", "the merchant name must not hold a card number", "name"));
   }
   return {};
 }

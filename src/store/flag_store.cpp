@@ -6,6 +6,7 @@
 #include "core/text.h"
 #include "db/transaction.h"
 #include "flags/definition_json.h"
+#include "payments/card.h"
 
 namespace payments::store {
 namespace {
@@ -63,6 +64,12 @@ payments::Status CheckChange(std::string_view key, const FlagChange& change) {
     if (auto problem = CheckText(*text)) {
       return std::unexpected(Error::InvalidRequest(
           "parameter_invalid_string", fmt::format("{} {}", name, Describe(*problem)), name));
+    }
+    // The audit keeps both for ever: no card number may go there.
+    if (HoldsCardNumber(*text)) {
+      return std::unexpected(
+          Error::InvalidRequest("parameter_contains_card_number",
+                                fmt::format("{} looks like it holds a card number", name), name));
     }
   }
   if (change.actor.empty() || change.actor.size() > 200) {
