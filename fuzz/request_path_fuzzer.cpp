@@ -42,14 +42,10 @@ struct World {
   processors::SandboxProcessor sandbox{processors::SandboxOptions{.timeout = 0ms}};
   service::PaymentService payments{
       pool, sandbox, {.group_commit = 1, .fingerprint_key = "fuzz-fingerprint-key"}};
-  api::PublicApi api{
-      [](const std::string& key) {
-        return payments::Result<std::optional<std::string>>(
-            key == "sk_fuzz_good" ? std::optional<std::string>(kMerchant) : std::nullopt);
-      },
-      [] {
-        return nlohmann::ordered_json{{"version", "fuzz"}};
-      }};
+  api::PublicApi api{[](const std::string& key) {
+    return payments::Result<std::optional<std::string>>(
+        key == "sk_fuzz_good" ? std::optional<std::string>(kMerchant) : std::nullopt);
+  }};
   World() {
     log::SetLevel("error");
     api::RegisterPaymentRoutes(api, payments);

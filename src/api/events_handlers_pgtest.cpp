@@ -75,7 +75,7 @@ class EventsApiTest : public ::testing::Test {
   TestDatabase db_;
   std::unique_ptr<db::Connection> conn_;
   std::unique_ptr<db::Pool> pool_;
-  PublicApi api_{KeyIsTheMerchant, [] { return nlohmann::ordered_json::object(); }};
+  PublicApi api_{KeyIsTheMerchant};
 };
 
 TEST_F(EventsApiTest, ListsTheMerchantsEventsNewestFirstPageByPage) {
@@ -194,7 +194,7 @@ TEST_F(EventsApiTest, BadParametersAre400sNamingTheParameter) {
 
 TEST_F(EventsApiTest, AnUnreachableDatabaseIsA503NotACrash) {
   db::Pool dead({.connect = {.conninfo = db_.conninfo() + "_missing"}});
-  PublicApi api(KeyIsTheMerchant, [] { return nlohmann::ordered_json::object(); });
+  PublicApi api(KeyIsTheMerchant);
   RegisterEventRoutes(api, dead);
   http::Request req;
   req.method = "GET";

@@ -46,8 +46,8 @@ using Authenticator =
 
 class PublicApi {
  public:
-  // version_info: the body of GET /version.
-  PublicApi(Authenticator authenticate, std::function<nlohmann::ordered_json()> version_info);
+  // Serves GET /version, which names the API version only.
+  explicit PublicApi(Authenticator authenticate);
   PublicApi(const PublicApi&) = delete;
   PublicApi& operator=(const PublicApi&) = delete;
 

@@ -43,7 +43,7 @@ class PublicApiTest : public ::testing::Test {
     return api_.Handle(r);
   }
 
-  PublicApi api_{OneKey, [] { return nlohmann::ordered_json{{"version", "t"}}; }};
+  PublicApi api_{OneKey};
   std::string ran_for_;
 };
 
@@ -77,6 +77,11 @@ TEST_F(PublicApiTest, NoAnswerMayBeCached) {
 TEST_F(PublicApiTest, PublicRoutesNeedNoKey) {
   EXPECT_EQ(Call("GET", "/open").status, 200);
   EXPECT_EQ(Call("GET", "/version").status, 200);
+}
+
+TEST_F(PublicApiTest, PublicVersionNamesTheApiVersionOnly) {
+  const http::Response r = Call("GET", "/version");
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"api_version":"v1"})")) << r.body;
 }
 
 TEST_F(PublicApiTest, AnExceptionIsThatRequestsOwn500) {

@@ -69,6 +69,12 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   AddMillis(sub, "--http-idle-timeout", config->http_idle_timeout, "PAYMENTS_HTTP_IDLE_TIMEOUT",
             "Close a keep-alive connection idle this long")
       ->check(CLI::PositiveNumber);
+  sub->add_option("--max-connections", config->max_connections,
+                  "Open connections the public listener holds; beyond, it stops accepting until "
+                  "one closes")
+      ->envname("PAYMENTS_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   AddMillis(sub, "--idempotency-lock", config->idempotency_lock, "PAYMENTS_IDEMPOTENCY_LOCK",
             "How long a claimed Idempotency-Key stays locked if its request dies");
   AddMillis(sub, "--liveness-stall", config->liveness_stall, "PAYMENTS_LIVENESS_STALL",

@@ -29,17 +29,21 @@ class Smoke {
     run_ = "smoke-" + RandomBase62(10);
     if (!options_.admin_url.empty()) {
       Step("readiness (/readyz)", [&](SmokeStep& s) {
-        std::string host;
-        int port = 0;
-        http::ParseHttpUrl(options_.admin_url, host, port);
-        http::Client admin(host, port, options_.timeout);
-        auto r = admin.Send("GET", "/readyz");
+        auto r = AdminGet("/readyz");
         s.detail = r.body;
         return r.status == 200;
       });
     }
     Step("version (/version)", [&](SmokeStep& s) {
-      auto r = client_->Send("GET", "/version");
+      // The build and schema are on the admin listener only; the public
+      // /version names the API version.
+      if (options_.admin_url.empty()) {
+        auto r = client_->Send("GET", "/version");
+        const json v = Parse(r);
+        s.detail = "API " + v.value("api_version", "?");
+        return r.status == 200;
+      }
+      auto r = AdminGet("/version");
       const json v = Parse(r);
       s.detail = v.value("version", "?") + " (" + v.value("commit", "?") + "), schema " +
                  std::to_string(v.value("schema_version_applied", 0));
@@ -136,6 +140,13 @@ class Smoke {
                           {"Content-Type", "application/json"},
                           {"Idempotency-Key", idempotency_key}});
   }
+  http::ClientResponse AdminGet(const std::string& path) {
+    std::string host;
+    int port = 0;
+    http::ParseHttpUrl(options_.admin_url, host, port);
+    return http::Client(host, port, options_.timeout).Send("GET", path);
+  }
+
   http::ClientResponse Get(const std::string& path) {
     return client_->Send("GET", path, "", {{"Authorization", "Bearer " + options_.key}});
   }

@@ -21,8 +21,7 @@ struct PublicRoutes {
   payments::db::Pool pool{payments::db::PoolOptions{}};
   payments::processors::SandboxProcessor processor{payments::processors::SandboxOptions{}};
   payments::service::PaymentService service{pool, processor, payments::service::ServiceOptions{}};
-  payments::api::PublicApi api{[](const std::string&) { return std::optional<std::string>(); },
-                               [] { return nlohmann::ordered_json::object(); }};
+  payments::api::PublicApi api{[](const std::string&) { return std::optional<std::string>(); }};
 
   PublicRoutes() { payments::api::RegisterPaymentRoutes(api, service); }
 };

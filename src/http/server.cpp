@@ -24,6 +24,7 @@
 #include "core/error_body.h"
 #include "core/ids.h"
 #include "http/request_head.h"
+#include "telemetry/log.h"
 
 namespace payments::http {
 
@@ -55,7 +56,8 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
       : options_(std::move(options)),
         handler_(std::move(handler)),
         observer_(std::move(observer)),
-        acceptor_(std::in_place, asio::make_strand(*loops.front())) {
+        acceptor_(std::in_place, asio::make_strand(*loops.front())),
+        accept_backoff_timer_(std::in_place, acceptor_->get_executor()) {
     for (const auto& ioc : loops) loops_.push_back(std::make_unique<Loop>(*ioc));
   }
 
@@ -100,6 +102,16 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 
   void OnAccept(beast::error_code ec, tcp::socket socket);
 
+  // Called under mu_ when a session ends: below the cap again, accepting
+  // resumes on the acceptor's strand.
+  void ResumeAcceptingLocked() {
+    if (!accept_paused_ || sessions_.size() >= options_.max_connections) return;
+    accept_paused_ = false;
+    asio::post(acceptor_->get_executor(), [self = shared_from_this()] {
+      if (self->accepting_) self->Accept();
+    });
+  }
+
   void Tick(Loop& loop) {
     loop.last_tick_ns = Clock::now().time_since_epoch().count();
     loop.ticker.expires_after(std::chrono::milliseconds(100));
@@ -114,6 +126,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   // destroyed, after the loops before it; without this the Impl would then
   // destroy objects of loops already gone (found by AddressSanitizer).
   void ReleaseLoopObjects() {
+    accept_backoff_timer_.reset();
     acceptor_.reset();
     loops_.clear();
   }
@@ -143,6 +156,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   void Unregister(Session* s) {
     std::lock_guard lock(mu_);
     sessions_.erase(s);
+    ResumeAcceptingLocked();
     if (sessions_.empty()) idle_cv_.notify_all();
   }
   // Keyed by a serial of the server's own: a client's X-Request-Id is not
@@ -165,7 +179,8 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   // Reset, with the loops' tickers, by ReleaseLoopObjects: an I/O object
   // must go before the loop it belongs to.
   std::optional<tcp::acceptor> acceptor_;
-  size_t next_loop_ = 0;  // on the acceptor's strand
+  std::optional<asio::steady_timer> accept_backoff_timer_;  // on the acceptor's strand
+  size_t next_loop_ = 0;                                    // on the acceptor's strand
   std::atomic<size_t> next_posted_{0};
   std::vector<std::thread> threads_;
   std::atomic<bool> draining_{false};
@@ -177,6 +192,9 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   std::unordered_map<uint64_t, std::string> in_flight_;
   uint64_t in_flight_serial_ = 0;
   int64_t connections_total_ = 0;
+  bool accept_paused_ = false;  // at max_connections, no accept pending
+  int64_t accept_pauses_ = 0;
+  int64_t accept_errors_ = 0;
   bool stopped_ = false;
 };
 
@@ -413,12 +431,40 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point started_ = Clock::now();
 };
 
+// Runs on the acceptor's strand, so no two run at once.
 void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
-  if (!accepting_) return;
-  if (!ec) {
-    std::make_shared<Session>(std::move(socket), shared_from_this())->Start();
+  if (!accepting_ || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // Out of descriptors or kernel memory: accepting again at once fails
+    // again at once (a spinning core). The backlog keeps the client waiting.
+    int64_t errors = 0;
+    {
+      std::lock_guard lock(mu_);
+      errors = ++accept_errors_;
+    }
+    if (errors == 1 || errors % 1000 == 0) {
+      log::Warn("accept failed; retrying after a pause",
+                {{"listener", options_.name},
+                 {"error", ec.message()},
+                 {"accept_errors", errors},
+                 {"backoff_ms", options_.accept_backoff.count()}});
+    }
+    accept_backoff_timer_->expires_after(options_.accept_backoff);
+    accept_backoff_timer_->async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && self->accepting_) self->Accept();
+    });
+    return;
   }
-  if (ec == asio::error::operation_aborted) return;
+  std::make_shared<Session>(std::move(socket), shared_from_this())->Start();
+  {
+    std::lock_guard lock(mu_);
+    if (options_.max_connections > 0 && sessions_.size() >= options_.max_connections) {
+      // Unregister resumes accepting once a connection closes.
+      accept_paused_ = true;
+      ++accept_pauses_;
+      return;
+    }
+  }
   Accept();
 }
 
@@ -516,6 +562,16 @@ int Server::in_flight() const {
 int64_t Server::connections_total() const {
   std::lock_guard lock(impl_->mu_);
   return impl_->connections_total_;
+}
+
+int64_t Server::accept_pauses() const {
+  std::lock_guard lock(impl_->mu_);
+  return impl_->accept_pauses_;
+}
+
+int64_t Server::accept_errors() const {
+  std::lock_guard lock(impl_->mu_);
+  return impl_->accept_errors_;
 }
 
 Clock::time_point Server::last_tick() const { return impl_->LastTick(); }

@@ -54,6 +54,13 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive idle before close
   std::chrono::milliseconds read_timeout{30'000};  // a started request must arrive in this
   int io_threads = 1;
+  // At this many open connections the server stops accepting until one
+  // closes; the connections beyond wait in the kernel's listen backlog
+  // (docs/security.md, "Connections"). 0: no cap.
+  size_t max_connections = 1000;
+  // After accept fails for want of file descriptors (EMFILE, ENFILE, ENOBUFS,
+  // ENOMEM) the next attempt waits this long instead of spinning a core.
+  std::chrono::milliseconds accept_backoff{100};
 };
 
 using Done = std::function<void(Response)>;
@@ -84,6 +91,10 @@ class Server {
   int open_connections() const;
   int in_flight() const;
   int64_t connections_total() const;
+  // Times accepting paused at max_connections, and accept errors (each one
+  // followed by accept_backoff), since Start.
+  int64_t accept_pauses() const;
+  int64_t accept_errors() const;
   // Last tick of the event loop; stale when the loop is stuck.
   std::chrono::steady_clock::time_point last_tick() const;
   // "POST /v1/payments (req_...)" for each request still being handled.

@@ -15,6 +15,16 @@ void WriteServerMetrics(const Server* server, std::string_view listener,
   if (server != nullptr) {
     w.Sample("payments_http_open_connections", {{"listener", name}}, server->open_connections());
   }
+  w.Family("payments_http_accept_pauses_total", "counter",
+           "Times the listener stopped accepting at its connection cap.");
+  if (server != nullptr) {
+    w.Sample("payments_http_accept_pauses_total", {{"listener", name}}, server->accept_pauses());
+  }
+  w.Family("payments_http_accept_errors_total", "counter",
+           "Failed accepts (out of file descriptors or memory), each followed by a pause.");
+  if (server != nullptr) {
+    w.Sample("payments_http_accept_errors_total", {{"listener", name}}, server->accept_errors());
+  }
 }
 
 }  // namespace payments::http

@@ -206,7 +206,10 @@ class Lifecycle {
         http::ServerOptions{.name = "admin",
                             .idle_timeout = config_.http_idle_timeout,
                             .read_timeout = config_.http_read_timeout,
-                            .io_threads = 1},
+                            .io_threads = 1,
+                            // probes and a scraper: a flood of the public
+                            // listener cannot take these slots
+                            .max_connections = 100},
         [this](http::Request req, http::Done done) {
           if (!req.path.starts_with("/admin/")) {
             done(admin_->Handle(req));
@@ -322,8 +325,7 @@ class Lifecycle {
       return flags::CheckProcessorEnabled(*flags_, processor, merchant_id);
     });
     public_api_ = std::make_unique<api::PublicApi>(
-        [this](const std::string& key) { return payments_->Authenticate(key); },
-        [this] { return VersionInfo(); });
+        [this](const std::string& key) { return payments_->Authenticate(key); });
     api::RegisterPaymentRoutes(*public_api_, *payments_);
     api::RegisterEventRoutes(*public_api_, *pool_);
   }
@@ -366,7 +368,8 @@ class Lifecycle {
         http::ServerOptions{.name = "public",
                             .idle_timeout = config_.http_idle_timeout,
                             .read_timeout = config_.http_read_timeout,
-                            .io_threads = config_.io_threads},
+                            .io_threads = config_.io_threads,
+                            .max_connections = static_cast<size_t>(config_.max_connections)},
         [this, on_fibers](http::Request req, http::Done done) {
           if (on_fibers) {
             fibers::Start(*http::Server::CurrentLoop(),

@@ -36,6 +36,10 @@ struct ServeConfig {
   std::chrono::milliseconds shutdown_timeout{20000};
   std::chrono::milliseconds http_read_timeout{30000};  // a started request must arrive in this
   std::chrono::milliseconds http_idle_timeout{60000};  // keep-alive idle before close
+  // Open connections the public listener holds before it stops accepting:
+  // at the 64 KiB body and 16 KiB header limits, 1,000 busy connections need
+  // about 80 MiB, inside deploy/'s 256 MiB beside the pools and caches.
+  int max_connections = 1000;
   std::chrono::milliseconds idempotency_lock{30000};
   std::chrono::milliseconds liveness_stall{5000};
   std::chrono::milliseconds statement_timeout{5000};

@@ -103,12 +103,10 @@ TEST_F(ServiceEventsTest, EveryStateChangeWritesASchemaValidEventPublishedInOrde
 
   // The events API lists them newest first: what one transaction wrote
   // together comes out in reverse of the order it was written.
-  api::PublicApi public_api(
-      [this](const std::string& key) {
-        return payments::Result<std::optional<std::string>>(
-            key == "merchant-key" ? std::optional<std::string>(merchant_) : std::nullopt);
-      },
-      [] { return nlohmann::ordered_json::object(); });
+  api::PublicApi public_api([this](const std::string& key) {
+    return payments::Result<std::optional<std::string>>(
+        key == "merchant-key" ? std::optional<std::string>(merchant_) : std::nullopt);
+  });
   api::RegisterEventRoutes(public_api, *pool_);
   http::Request req;
   req.method = "GET";
