@@ -108,8 +108,8 @@ std::optional<std::string_view> BacktrackingHazard(std::string_view pattern) {
       last = Last::kAtom;
     } else if (c == '[') {
       size_t j = i + 1;
+      // In ECMAScript "[]" is an empty class, not a class holding "]".
       if (j < pattern.size() && pattern[j] == '^') ++j;
-      if (j < pattern.size() && pattern[j] == ']') ++j;
       while (j < pattern.size() && pattern[j] != ']') j += pattern[j] == '\\' ? 2 : 1;
       i = j + 1;
       last = Last::kAtom;
