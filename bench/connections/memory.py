@@ -37,7 +37,8 @@ def main():
     subprocess.run(["psql", pg, "-qc", "CREATE DATABASE connections_bench"], check=True)
     url = re.sub(r"dbname=\S+", "dbname=connections_bench", pg)
     env = dict(os.environ, PAYMENTS_DATABASE_URL=url, PAYMENTS_LISTEN=f"127.0.0.1:{PUBLIC}",
-               PAYMENTS_ADMIN_LISTEN=f"127.0.0.1:{ADMIN}")
+               PAYMENTS_ADMIN_LISTEN=f"127.0.0.1:{ADMIN}",
+               PAYMENTS_FINGERPRINT_KEY="bench-fingerprint-key-0123456789abcdef")
     if len(sys.argv) > 1:
         env["PAYMENTS_MAX_CONNECTIONS"] = sys.argv[1]
     subprocess.run([f"{BUILD}/payments", "migrate", "up"], env=env, check=True,

@@ -40,9 +40,10 @@ payments::Result<std::optional<service::IdempotencyInput>> Idempotency(
   const std::string_view key = req.Header("idempotency-key");
   if (auto s = ValidateIdempotencyKey(key); !s) return std::unexpected(s.error());
   // nlohmann::json keeps object keys sorted, so dump() is a canonical form.
-  return std::optional<service::IdempotencyInput>(
-      service::IdempotencyInput{std::string(key), req.method, req.path,
-                                payments.RequestHash(req.method, req.path, body.dump())});
+  const std::string canonical = body.dump();
+  return std::optional<service::IdempotencyInput>(service::IdempotencyInput{
+      std::string(key), req.method, req.path, payments.RequestHash(req.method, req.path, canonical),
+      payments.PreviousRequestHash(req.method, req.path, canonical)});
 }
 
 http::Response Answer(const payments::Result<service::Reply>& reply) {

@@ -4,6 +4,7 @@
 #include "cli/subcommands.h"
 #include "core/host_port.h"
 #include "serve/app.h"
+#include "serve/fingerprint_key.h"
 #include "telemetry/log.h"
 
 namespace payments::cli {
@@ -88,8 +89,21 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   AddMillis(sub, "--processor-timeout", config->sandbox.timeout, "PAYMENTS_PROCESSOR_TIMEOUT",
             "Give up on a processor call after this long");
   sub->add_option("--fingerprint-key", config->fingerprint_key,
-                  "HMAC key for card fingerprints (default: generated once, kept in the database)")
+                  "HMAC key for card fingerprints, 32 characters or more; required with a "
+                  "database URL (the embedded default generates one)")
       ->envname("PAYMENTS_FINGERPRINT_KEY");
+  sub->add_option("--fingerprint-key-file", config->fingerprint_key_file,
+                  "File holding the fingerprint key (a mounted secret), instead of the value")
+      ->envname("PAYMENTS_FINGERPRINT_KEY_FILE");
+  sub->add_option("--fingerprint-key-previous", config->fingerprint_key_previous,
+                  "The fingerprint key before a rotation: idempotent retries of requests made "
+                  "under it still replay")
+      ->envname("PAYMENTS_FINGERPRINT_KEY_PREVIOUS");
+  sub->add_option("--fingerprint-scope", config->fingerprint_scope,
+                  "merchant: the same card has a different fingerprint at each merchant; global")
+      ->envname("PAYMENTS_FINGERPRINT_SCOPE")
+      ->check(CLI::IsMember({"merchant", "global"}))
+      ->capture_default_str();
   sub->add_option("--log-level", config->log_level, "debug, info, warn or error")
       ->envname("PAYMENTS_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
@@ -127,6 +141,17 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
         return;
       }
     }
+    auto keys = serve::ResolveFingerprintKeys({.key = config->fingerprint_key,
+                                               .key_file = config->fingerprint_key_file,
+                                               .previous = config->fingerprint_key_previous,
+                                               .embedded_default = config->database_url.empty()});
+    if (!keys) {
+      PrintError(keys.error().message);
+      exit_code = 2;
+      return;
+    }
+    config->fingerprint_key = keys->key;
+    config->fingerprint_key_previous = keys->previous;
     exit_code = serve::RunServe(*config);
   });
 }

@@ -148,10 +148,17 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 
   void Stop();
 
-  void Register(Session* s, std::weak_ptr<Session> w) {
+  // Registers a new session and, under the same lock, decides whether the
+  // cap is reached: true means accepting pauses (Unregister resumes it).
+  // Decided before the session starts, so no answer on it can overtake it.
+  bool RegisterAtCap(Session* s, std::weak_ptr<Session> w) {
     std::lock_guard lock(mu_);
     sessions_.emplace(s, std::move(w));
     ++connections_total_;
+    if (options_.max_connections == 0 || sessions_.size() < options_.max_connections) return false;
+    accept_paused_ = true;
+    ++accept_pauses_;
+    return true;
   }
   void Unregister(Session* s) {
     std::lock_guard lock(mu_);
@@ -206,7 +213,6 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() { server_->Unregister(this); }
 
   void Start() {
-    server_->Register(this, weak_from_this());
     beast::error_code ec;
     stream_.socket().set_option(tcp::no_delay(true), ec);
     const auto remote = stream_.socket().remote_endpoint(ec);
@@ -455,17 +461,10 @@ void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  std::make_shared<Session>(std::move(socket), shared_from_this())->Start();
-  {
-    std::lock_guard lock(mu_);
-    if (options_.max_connections > 0 && sessions_.size() >= options_.max_connections) {
-      // Unregister resumes accepting once a connection closes.
-      accept_paused_ = true;
-      ++accept_pauses_;
-      return;
-    }
-  }
-  Accept();
+  auto session = std::make_shared<Session>(std::move(socket), shared_from_this());
+  const bool paused = RegisterAtCap(session.get(), session);
+  session->Start();
+  if (!paused) Accept();
 }
 
 void Server::Impl::StopAccepting() {

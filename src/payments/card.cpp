@@ -185,8 +185,10 @@ payments::Result<ValidCard> ValidateCard(const CardInput& in, YearMonth now,
                    n.substr(n.size() - 4)};
 }
 
-std::string CardFingerprint(std::string_view key, std::string_view number) {
-  return HmacSha256Hex(key, number).substr(0, 32);
+std::string CardFingerprint(std::string_view key, std::string_view scope, std::string_view number) {
+  if (scope.empty()) return HmacSha256Hex(key, number).substr(0, 32);
+  // A merchant id never holds ':', so no two (scope, number) pairs meet.
+  return HmacSha256Hex(key, fmt::format("{}:{}", scope, number)).substr(0, 32);
 }
 
 }  // namespace payments

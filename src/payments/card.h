@@ -58,7 +58,10 @@ payments::Result<ValidCard> ValidateCard(const CardInput& input, YearMonth now,
                                          std::string_view param_prefix);
 
 // HMAC-SHA-256 of the number under key, as 32 hex characters: the same card
-// gives the same fingerprint, and the number cannot be recovered from it.
-std::string CardFingerprint(std::string_view key, std::string_view number);
+// gives the same fingerprint within a scope (a merchant id; empty: one scope
+// for every merchant), and the number cannot be recovered from it without
+// the key. Scoped, one merchant's fingerprint says nothing of whether another
+// merchant saw the card.
+std::string CardFingerprint(std::string_view key, std::string_view scope, std::string_view number);
 
 }  // namespace payments

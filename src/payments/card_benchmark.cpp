@@ -52,7 +52,7 @@ BENCHMARK(BM_ValidateCardRejected);
 void BM_CardFingerprint(benchmark::State& state) {
   const std::string key(32, 'k');
   for (auto _ : state) {
-    benchmark::DoNotOptimize(payments::CardFingerprint(key, "4242424242424242"));
+    benchmark::DoNotOptimize(payments::CardFingerprint(key, "mer_bench", "4242424242424242"));
   }
 }
 BENCHMARK(BM_CardFingerprint);

@@ -76,11 +76,19 @@ TEST(CardTest, ChecksCvcShapeByBrand) {
 }
 
 TEST(CardTest, FingerprintIsKeyedAndStable) {
-  const std::string a = CardFingerprint("k1", "4242424242424242");
+  const std::string a = CardFingerprint("k1", "", "4242424242424242");
   EXPECT_EQ(a.size(), 32u);
-  EXPECT_EQ(a, CardFingerprint("k1", "4242424242424242"));
-  EXPECT_NE(a, CardFingerprint("k2", "4242424242424242"));
+  EXPECT_EQ(a, CardFingerprint("k1", "", "4242424242424242"));
+  EXPECT_NE(a, CardFingerprint("k2", "", "4242424242424242"));
   EXPECT_EQ(a.find("4242"), std::string::npos);
+}
+
+TEST(CardTest, FingerprintIsScopedToAMerchant) {
+  const std::string a = CardFingerprint("k1", "mer_a", "4242424242424242");
+  EXPECT_EQ(a, CardFingerprint("k1", "mer_a", "4242424242424242"));
+  EXPECT_NE(a, CardFingerprint("k1", "mer_b", "4242424242424242"));
+  EXPECT_NE(a, CardFingerprint("k1", "", "4242424242424242"));
+  EXPECT_NE(CardFingerprint("k1", "mer_a", "4000000000000002"), a);
 }
 
 TEST(CardTest, FindsCardNumbersInFreeTextInEveryUsualSpelling) {

@@ -320,7 +320,9 @@ class Lifecycle {
         service::ServiceOptions{.idempotency_lock = config_.idempotency_lock,
                                 .auth_cache_ttl = std::chrono::seconds(10),
                                 .group_commit = config_.db_group_commit,
-                                .fingerprint_key = fingerprint_key_});
+                                .fingerprint_key = fingerprint_key_,
+                                .previous_fingerprint_key = config_.fingerprint_key_previous,
+                                .fingerprint_per_merchant = config_.fingerprint_scope != "global"});
     payments_->SetProcessorGate([this](std::string_view processor, std::string_view merchant_id) {
       return flags::CheckProcessorEnabled(*flags_, processor, merchant_id);
     });

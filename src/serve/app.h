@@ -43,7 +43,13 @@ struct ServeConfig {
   std::chrono::milliseconds idempotency_lock{30000};
   std::chrono::milliseconds liveness_stall{5000};
   std::chrono::milliseconds statement_timeout{5000};
-  std::string fingerprint_key;  // empty: generated once and kept in the database
+  // Card fingerprint keys (serve/fingerprint_key.h resolves them before
+  // RunServe). fingerprint_key empty: the embedded default's, generated once
+  // and kept in its database.
+  std::string fingerprint_key;
+  std::string fingerprint_key_file;
+  std::string fingerprint_key_previous;        // the key before a rotation
+  std::string fingerprint_scope = "merchant";  // or "global"
   std::string log_level = "info";
   std::string admin_token;  // empty: the admin flag API answers 404
   std::chrono::milliseconds flags_poll_interval{5000};

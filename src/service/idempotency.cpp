@@ -38,8 +38,9 @@ payments::Result<Reply> RunIdempotent(db::Pool& pool, db::GroupCommitter& claims
   if (!input) return use_case(Execution(merchant_id, std::nullopt, ""));
 
   const std::string token = RandomBase62(24);
-  const store::IdempotencyRequest request{merchant_id, input->key, input->method, input->path,
-                                          input->request_hash};
+  const store::IdempotencyRequest request{merchant_id,         input->key,
+                                          input->method,       input->path,
+                                          input->request_hash, input->previous_request_hash};
   auto claim = store::ClaimIdempotencyKey(claims, pool, request, token, lock);
   if (!claim) return std::unexpected(claim.error());
   switch (claim->kind) {

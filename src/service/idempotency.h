@@ -30,7 +30,8 @@ struct IdempotencyInput {
   std::string key;
   std::string method;
   std::string path;
-  std::string request_hash;  // keyed hash of method, path and canonical body
+  std::string request_hash;             // keyed hash of method, path and canonical body
+  std::string previous_request_hash{};  // the same under the key before a rotation, or empty
 };
 
 // Handed to the use case; Store must run in the transaction of the effects.

@@ -102,10 +102,22 @@ PaymentService::PaymentService(db::Pool& pool, processors::Processor& processor,
           pool_,
           {.max_units = options_.group_commit, .max_in_flight = 2, .synchronous_commit = false}) {}
 
+namespace {
+std::string KeyedRequestHash(std::string_view key, std::string_view method, std::string_view path,
+                             std::string_view canonical_body) {
+  return HmacSha256Hex(key, fmt::format("{} {}\n{}", method, path, canonical_body));
+}
+}  // namespace
+
 std::string PaymentService::RequestHash(std::string_view method, std::string_view path,
                                         std::string_view canonical_body) const {
-  return HmacSha256Hex(options_.fingerprint_key,
-                       fmt::format("{} {}\n{}", method, path, canonical_body));
+  return KeyedRequestHash(options_.fingerprint_key, method, path, canonical_body);
+}
+
+std::string PaymentService::PreviousRequestHash(std::string_view method, std::string_view path,
+                                                std::string_view canonical_body) const {
+  if (options_.previous_fingerprint_key.empty()) return "";
+  return KeyedRequestHash(options_.previous_fingerprint_key, method, path, canonical_body);
 }
 
 void PaymentService::Count(std::string_view outcome) {
@@ -135,7 +147,8 @@ payments::Result<Reply> PaymentService::CreatePayment(
       return std::unexpected(open.error());
     }
   }
-  const std::string fingerprint = CardFingerprint(options_.fingerprint_key, card->number);
+  const std::string fingerprint = CardFingerprint(
+      options_.fingerprint_key, options_.fingerprint_per_merchant ? merchant_id : "", card->number);
 
   return RunIdempotent(
       pool_, claims_, merchant_id, idempotency, options_.idempotency_lock,

@@ -47,6 +47,11 @@ struct ServiceOptions {
   std::chrono::seconds auth_cache_ttl{10};
   int group_commit = 64;        // requests per shared transaction; 1: each its own
   std::string fingerprint_key;  // HMAC key for card fingerprints and request hashes
+  // The key before a rotation: a retry of a request made under it still
+  // finds its idempotency record (docs/security.md, "Fingerprint key").
+  std::string previous_fingerprint_key{};
+  // Fingerprints scoped per merchant (the default) or one scope for all.
+  bool fingerprint_per_merchant = true;
 };
 
 // Outcome counters for /metrics.
@@ -96,6 +101,9 @@ class PaymentService {
   // The keyed hash that identifies a request for idempotency (never the raw body).
   std::string RequestHash(std::string_view method, std::string_view path,
                           std::string_view canonical_body) const;
+  // The same under the previous key; empty when there is none.
+  std::string PreviousRequestHash(std::string_view method, std::string_view path,
+                                  std::string_view canonical_body) const;
 
   PaymentCounters Counters() const;
   db::GroupCommitStats WriteGroupStats() const { return writes_.Stats(); }

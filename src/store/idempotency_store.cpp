@@ -113,7 +113,9 @@ payments::Result<ClaimResult> ClaimIdempotencyKey(db::GroupCommitter& claims, db
   if (!rows->IsNull(0, 3) && rows->Text(0, 3) == token) {
     return ClaimResult{};  // ours already: this is a retry of the claim itself
   }
-  if (rows->Text(0, 0) != req.request_hash) {
+  const std::string_view stored_hash = rows->Text(0, 0);
+  if (stored_hash != req.request_hash &&
+      (req.previous_request_hash.empty() || stored_hash != req.previous_request_hash)) {
     result.kind = ClaimResult::Kind::kMismatch;
   } else if (!rows->IsNull(0, 1)) {
     result.kind = ClaimResult::Kind::kCompleted;

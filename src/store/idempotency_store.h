@@ -24,6 +24,9 @@ struct IdempotencyRequest {
   std::string method;
   std::string path;
   std::string request_hash;
+  // The hash under the fingerprint key before a rotation (empty: none): a
+  // record written under it still answers a retry.
+  std::string previous_request_hash{};
 };
 
 struct ClaimResult {

@@ -118,6 +118,7 @@ TEST(EventsEndToEndTest, KafkaDownNeverFailsReadinessAndTheBacklogDrainsWhenItRe
 
 TEST(EventsEndToEndTest, BadKafkaSettingsFailTheStartWithOneLine) {
   auto r = RunPayments({"serve"}, {{"PAYMENTS_DATABASE_URL", "host=/nonexistent"},
+                                   {"PAYMENTS_FINGERPRINT_KEY", std::string(32, 'k')},
                                    {"PAYMENTS_KAFKA_BROKERS", "127.0.0.1:1"},
                                    {"PAYMENTS_KAFKA_NO_SUCH_SETTING", "1"}});
   EXPECT_EQ(r.exit_code, 2);

@@ -91,6 +91,8 @@ std::unique_ptr<ServiceProcess> ServiceProcess::Start(const Env& env_in, bool wa
   env.try_emplace("PAYMENTS_LISTEN", "127.0.0.1:0");
   env.try_emplace("PAYMENTS_ADMIN_LISTEN", "127.0.0.1:0");
   env.try_emplace("PAYMENTS_DRAIN_DELAY", "0");
+  // Required with a database URL; a test that means to go without passes "".
+  env.try_emplace("PAYMENTS_FINGERPRINT_KEY", "e2e-fingerprint-key-0123456789abcdef");
   std::unique_ptr<ServiceProcess> p(new ServiceProcess());
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "x";
