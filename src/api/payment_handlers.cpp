@@ -5,6 +5,7 @@
 #include "api/public_api.h"
 #include "api/requests.h"
 #include "api/responses.h"
+#include "core/redact.h"
 #include "http/json_body.h"
 #include "payments/payment_json.h"
 
@@ -41,9 +42,12 @@ payments::Result<std::optional<service::IdempotencyInput>> Idempotency(
   if (auto s = ValidateIdempotencyKey(key); !s) return std::unexpected(s.error());
   // nlohmann::json keeps object keys sorted, so dump() is a canonical form.
   const std::string canonical = body.dump();
-  return std::optional<service::IdempotencyInput>(service::IdempotencyInput{
-      std::string(key), req.method, req.path, payments.RequestHash(req.method, req.path, canonical),
-      payments.PreviousRequestHash(req.method, req.path, canonical)});
+  // The path is stored with the key's record for a day: a card number in it
+  // (an id that is one) is masked there; the hashes cover the path as sent.
+  return std::optional<service::IdempotencyInput>(
+      service::IdempotencyInput{std::string(key), req.method, RedactForClient(req.path),
+                                payments.RequestHash(req.method, req.path, canonical),
+                                payments.PreviousRequestHash(req.method, req.path, canonical)});
 }
 
 http::Response Answer(const payments::Result<service::Reply>& reply) {

@@ -63,7 +63,10 @@ bool HasOverlongNumber(std::string_view pattern) {
 // exponential in the length of the text it is searched in (found by the
 // json_schema fuzzer: ":***…" ran for minutes). ECMAScript refuses stacked
 // quantifiers anyway; a group under "?" (at most once) stays allowed, which
-// is all the event schemas need ("(\\.[0-9]+)?"). Returns why, or nothing.
+// is all the event schemas need ("(\\.[0-9]+)?"). Beyond two quantifiers of
+// varying count ("*", "+", "?", "{m,n}"; "{n}" is fixed) in one pattern,
+// neighbours that can match the same text search polynomially long (found in
+// review); the event schemas use at most two. Returns why, or nothing.
 std::optional<std::string_view> BacktrackingHazard(std::string_view pattern) {
   struct Group {
     bool ambiguous = false;  // holds a quantifier or an alternation
@@ -71,10 +74,12 @@ std::optional<std::string_view> BacktrackingHazard(std::string_view pattern) {
   std::vector<Group> groups(1);
   enum class Last { kNothing, kAtom, kAmbiguousGroup, kQuantifier };
   Last last = Last::kNothing;
+  int varying = 0;  // quantifiers that match a varying number of times
   size_t i = 0;
   while (i < pattern.size()) {
     const char c = pattern[i];
     size_t max_repeats = 0;  // 0: not a quantifier; SIZE_MAX: unbounded
+    bool fixed = false;      // {n} or {n,n}: one way to match, nothing to backtrack
     size_t next = i + 1;
     if (c == '*' || c == '+') {
       max_repeats = SIZE_MAX;
@@ -89,6 +94,7 @@ std::optional<std::string_view> BacktrackingHazard(std::string_view pattern) {
           comma == std::string_view::npos ? inside : inside.substr(comma + 1);
       if (!inside.empty() && inside.find_first_not_of("0123456789,") == std::string_view::npos) {
         max_repeats = upper.empty() ? SIZE_MAX : (upper == "0" || upper == "1" ? 1 : 2);
+        fixed = comma == std::string_view::npos || inside.substr(0, comma) == upper;
         next = close + 1;
       }
     }
@@ -96,6 +102,11 @@ std::optional<std::string_view> BacktrackingHazard(std::string_view pattern) {
       if (last == Last::kQuantifier) return "a quantifier on a quantifier";
       if (last == Last::kAmbiguousGroup && max_repeats > 1) {
         return "a repeated group that holds a quantifier or an alternation";
+      }
+      // Side by side, k of them that can take the same characters search in
+      // time n^k ("\\d*\\d*\\d*:", or "a?" thirty times then "a{30}").
+      if (!fixed && ++varying > 2) {
+        return "more than two quantifiers that match a varying number of times";
       }
       if (next < pattern.size() && pattern[next] == '?') ++next;  // lazy
       groups.back().ambiguous = true;

@@ -1,6 +1,7 @@
-// About 530 lines, one file on purpose: the listener, its Session (one
-// connection's read, dispatch and write loop) and the drain controls share
-// Server::Impl's private state (loops, connections, the in-flight table);
+// About 590 lines, one file on purpose: the listener (with its connection
+// cap and accept backoff), its Session (one connection's read, dispatch and
+// write loop) and the drain controls share Server::Impl's private state
+// (loops, connections, the in-flight table);
 // splitting them would put that state in a header with no other user.
 #include "http/server.h"
 
@@ -23,6 +24,7 @@
 
 #include "core/error_body.h"
 #include "core/ids.h"
+#include "core/redact.h"
 #include "http/request_head.h"
 #include "telemetry/log.h"
 
@@ -105,6 +107,9 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   // Called under mu_ when a session ends: below the cap again, accepting
   // resumes on the acceptor's strand.
   void ResumeAcceptingLocked() {
+    // After Stop (accepting_ false) or ReleaseLoopObjects (no acceptor) a
+    // session that ends late must not touch the acceptor or its loop.
+    if (!accepting_ || !acceptor_) return;
     if (!accept_paused_ || sessions_.size() >= options_.max_connections) return;
     accept_paused_ = false;
     asio::post(acceptor_->get_executor(), [self = shared_from_this()] {
@@ -126,8 +131,14 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   // destroyed, after the loops before it; without this the Impl would then
   // destroy objects of loops already gone (found by AddressSanitizer).
   void ReleaseLoopObjects() {
-    accept_backoff_timer_.reset();
-    acceptor_.reset();
+    {
+      // A session released late (its Done held by a worker) unregisters
+      // under mu_ and reads acceptor_ there.
+      std::lock_guard lock(mu_);
+      accept_paused_ = false;
+      accept_backoff_timer_.reset();
+      acceptor_.reset();
+    }
     loops_.clear();
   }
 
@@ -339,8 +350,10 @@ class Session : public std::enable_shared_from_this<Session> {
     FillConnection(request);
     request_ = std::make_shared<Request>(request);  // kept without the body, for logs
     request.body = std::move(parser_->get().body());
-    in_flight_key_ = server_->AddInFlight(
-        fmt::format("{} {} ({})", request_->method, request_->path, request_->request_id));
+    // Logged if the request is cut off at shutdown: the path is the
+    // client's text, a card number in it masked.
+    in_flight_key_ = server_->AddInFlight(fmt::format(
+        "{} {} ({})", request_->method, RedactForClient(request_->path), request_->request_id));
     stream_.expires_never();
     Done done = [self = shared_from_this()](Response response) {
       asio::post(self->executor(),

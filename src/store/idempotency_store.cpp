@@ -33,10 +33,20 @@ constexpr db::Statement kClaim{
     "RETURNING claim_token",
     true};
 
-constexpr db::Statement kRead{
-    "idempotency.read",
-    "SELECT request_hash, response_status, response_body, claim_token FROM idempotency_keys "
-    "WHERE merchant_id = $1 AND key = $2"};
+constexpr db::Statement kRead{"idempotency.read",
+                              "SELECT request_hash, response_status, response_body, claim_token, "
+                              "coalesce(locked_until < now(), false) FROM idempotency_keys "
+                              "WHERE merchant_id = $1 AND key = $2"};
+
+// kClaim takes over an abandoned claim only when its hash is the one this
+// request has under the current key; one made under the key before a
+// rotation ($6) is taken over here.
+constexpr db::Statement kTakeOverPreviousKeyClaim{
+    "idempotency.take_over_previous_key_claim",
+    "UPDATE idempotency_keys SET request_hash = $3, claim_token = $4, "
+    "locked_until = now() + $5 * interval '1 millisecond' "
+    "WHERE merchant_id = $1 AND key = $2 AND request_hash = $6 AND response_status IS NULL "
+    "AND locked_until < now() RETURNING claim_token"};
 
 // Fails with division_by_zero, aborting the transaction, unless it completed
 // every row it was given (a claim that is no longer ours is not completed).
@@ -114,9 +124,23 @@ payments::Result<ClaimResult> ClaimIdempotencyKey(db::GroupCommitter& claims, db
     return ClaimResult{};  // ours already: this is a retry of the claim itself
   }
   const std::string_view stored_hash = rows->Text(0, 0);
-  if (stored_hash != req.request_hash &&
-      (req.previous_request_hash.empty() || stored_hash != req.previous_request_hash)) {
+  const bool under_previous_key =
+      !req.previous_request_hash.empty() && stored_hash == req.previous_request_hash;
+  if (stored_hash != req.request_hash && !under_previous_key) {
     result.kind = ClaimResult::Kind::kMismatch;
+  } else if (under_previous_key && rows->IsNull(0, 1) && rows->Bool(0, 4)) {
+    auto taken = db::Read(pool, [&](db::Connection& conn) {
+      return conn.Run(kTakeOverPreviousKeyClaim, db::Params()
+                                                     .Add(req.merchant_id)
+                                                     .Add(req.key)
+                                                     .Add(req.request_hash)
+                                                     .Add(token)
+                                                     .Add(static_cast<int64_t>(lock.count()))
+                                                     .Add(req.previous_request_hash));
+    });
+    if (!taken) return std::unexpected(taken.error());
+    if (!taken->empty()) return ClaimResult{};
+    result.kind = ClaimResult::Kind::kInProgress;  // another retry took it first
   } else if (!rows->IsNull(0, 1)) {
     result.kind = ClaimResult::Kind::kCompleted;
     result.response_status = static_cast<int>(rows->Int64(0, 1));
