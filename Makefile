@@ -1,7 +1,7 @@
 # The two commands of the README.
 #   make run    install what is missing, build, start the service on the embedded default
 #   make test   install what is missing, build, run every test against a throwaway PostgreSQL,
-#               then the whole suite again with ASan + UBSan
+#               then the whole suite again with ASan + UBSan, then each fuzz target for a minute
 #   make fuzz SECONDS=600   only the fuzz targets, longer (docs/fuzzing.md)
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
@@ -23,12 +23,13 @@ build: deps
 run: build
 	PAYMENTS_DRAIN_DELAY=$${PAYMENTS_DRAIN_DELAY:-0} $(BUILD_DIR)/payments serve
 
-test: build
+test: build lint
 	@rm -rf $(BUILD_DIR)/test-logs
 	$(BUILD_DIR)/payments events check-schemas --dir schemas/events
 	$(BUILD_DIR)/payments migrate lint migrations/
 	$(BUILD_DIR)/pg_harness -- ctest --test-dir $(BUILD_DIR) -j $(JOBS) --output-on-failure
 	$(MAKE) test-sanitize
+	$(MAKE) fuzz SECONDS=60
 
 # The whole suite built with AddressSanitizer and UBSan, in a build directory of
 # its own (part of `make test`; docs/development.md has what it costs in CI).
@@ -37,17 +38,19 @@ test-sanitize: deps
 	@cmake -S . -B $(SANITIZE_DIR) -DPAYMENTS_SANITIZE=ON -DPAYMENTS_BENCHMARKS=OFF \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
 	@cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	@rm -rf $(SANITIZE_DIR)/test-logs
 	$(SANITIZE_DIR)/pg_harness -- ctest --test-dir $(SANITIZE_DIR) -j $(JOBS) --output-on-failure
 
 # The libFuzzer targets of fuzz/ (clang-14, ASan + UBSan, in build-fuzz/), each
-# for SECONDS seconds on a scratch copy of its corpus, then over its regressions.
+# for SECONDS seconds on a scratch copy of its corpus, then over its regressions
+# (part of `make test` at 60 s each).
 fuzz: deps
 	scripts/fuzz.sh --seconds $(SECONDS)
 
 format:
 	@find src tests bench fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 
-lint:
+lint: deps
 	@find src tests bench fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
 
 bench: deps

@@ -16,7 +16,7 @@
 #        under ASan + UBSan (after a --fast run)
 #
 # Environment: FUZZ_BUILD_DIR (build-fuzz, or build-fuzz-fast with --fast),
-# JOBS (nproc) for the build.
+# JOBS (nproc): build jobs, and how many targets run side by side.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -95,18 +95,21 @@ scratch=$(mktemp -d /tmp/payments-fuzz.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$BUILD_DIR/logs" "$BUILD_DIR/artifacts"
 
-failed=()
-summary=()
-for name in "${targets[@]}"; do
-  binary="$BUILD_DIR/${name}_fuzzer"
-  log="$BUILD_DIR/logs/$name.log"
-  artifacts="$BUILD_DIR/artifacts/$name/"
-  corpus="$scratch/$name"
+# One target: fuzz it (or replay a corpus), then its regressions. Writes its
+# summary line to $scratch/$name.summary and, on failure, what to look at to
+# $scratch/$name.report, so targets run side by side print nothing mixed.
+run_target() {
+  local name="$1"
+  local binary="$BUILD_DIR/${name}_fuzzer"
+  local log="$BUILD_DIR/logs/$name.log"
+  local artifacts="$BUILD_DIR/artifacts/$name/"
+  local corpus="$scratch/$name"
+  local report="$scratch/$name.report"
   [[ -n "$corpus_dir" ]] && corpus="$corpus_dir/$name"
   mkdir -p "$artifacts" "$corpus"
   [[ -d "fuzz/corpus/$name" ]] && cp -rn "fuzz/corpus/$name/." "$corpus/"
-  flags=(-timeout=10 -rss_limit_mb=2048 -max_len="$(max_len_of "$name")"
-         -print_final_stats=1 -artifact_prefix="$artifacts")
+  local flags=(-timeout=10 -rss_limit_mb=2048 -max_len="$(max_len_of "$name")"
+               -print_final_stats=1 -artifact_prefix="$artifacts")
   if [[ -n "$replay_dir" ]]; then
     # -runs=0: run every input of the corpus once and stop.
     corpus="$replay_dir/$name"
@@ -117,39 +120,67 @@ for name in "${targets[@]}"; do
     [[ -f "fuzz/$name.dict" ]] && flags+=(-dict="fuzz/$name.dict")
     echo "fuzz: $name for ${fuzz_seconds} s (log: $log)"
   fi
-  status=ok
+  local status=ok
   if ! "$binary" "${flags[@]}" "$corpus" >"$log" 2>&1; then
     status=FAILED
   fi
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  local runs rate cov
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1) || true
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1) || true
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2) || true
 
   # Every input that ever failed, run once as a test.
-  regressions=0
+  local regressions=0
   if [[ -d "fuzz/regressions/$name" ]]; then
+    local inputs
     mapfile -t inputs < <(find "fuzz/regressions/$name" -type f ! -name '.*' | sort)
     regressions=${#inputs[@]}
     if [[ $regressions -gt 0 ]] &&
        ! "$binary" -timeout=10 -rss_limit_mb=2048 "${inputs[@]}" >>"$log" 2>&1; then
       status=FAILED
-      echo "fuzz: $name fails on an input of fuzz/regressions/$name/" >&2
+      echo "fuzz: $name fails on an input of fuzz/regressions/$name/" >>"$report"
     fi
   fi
 
-  summary+=("$(printf '%-16s %-7s %12s runs %8s exec/s  cov %-6s %3d regression inputs' \
-    "$name" "$status" "${runs:-?}" "${rate:-?}" "${cov:-?}" "$regressions")")
+  printf '%-16s %-7s %12s runs %8s exec/s  cov %-6s %3d regression inputs\n' \
+    "$name" "$status" "${runs:-?}" "${rate:-?}" "${cov:-?}" "$regressions" >"$scratch/$name.summary"
   if [[ $status != ok ]]; then
+    {
+      echo "fuzz: $name FAILED; the end of $log:"
+      grep -E 'ERROR: |SUMMARY: |runtime error|FUZZ_CHECK|ALARM|Running: ' "$log" | head -20 || true
+      tail -n 25 "$log"
+      if grep -q 'Test unit written to' "$log"; then
+        local reproducer
+        reproducer=$(sed -n 's/.*Test unit written to //p' "$log" | tail -1)
+        echo "fuzz: reproducer: $reproducer"
+        echo "fuzz: reproduce with: $binary $reproducer"
+        echo "fuzz: once fixed, keep it: cp $reproducer fuzz/regressions/$name/"
+      fi
+    } >>"$report"
+    return 1
+  fi
+}
+
+# JOBS targets at a time (one per core): each still gets its full time, and
+# make test pays for the six of them a third of what one after another costs.
+running=0
+for name in "${targets[@]}"; do
+  if [[ $running -ge $JOBS ]]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_target "$name" &
+  running=$((running + 1))
+done
+wait || true
+
+failed=()
+summary=()
+for name in "${targets[@]}"; do
+  summary+=("$(cat "$scratch/$name.summary" 2>/dev/null || echo "$name (no summary)")")
+  if [[ -s "$scratch/$name.report" || ! -f "$scratch/$name.summary" ]]; then
     failed+=("$name")
-    echo "fuzz: $name FAILED; the end of $log:" >&2
-    grep -E 'ERROR: |SUMMARY: |runtime error|FUZZ_CHECK|ALARM|Running: ' "$log" | head -20 >&2 || true
-    tail -n 25 "$log" >&2
-    if grep -q 'Test unit written to' "$log"; then
-      reproducer=$(sed -n 's/.*Test unit written to //p' "$log" | tail -1)
-      echo "fuzz: reproducer: $reproducer" >&2
-      echo "fuzz: reproduce with: $binary $reproducer" >&2
-      echo "fuzz: once fixed, keep it: cp $reproducer fuzz/regressions/$name/" >&2
-    fi
+    cat "$scratch/$name.report" >&2 2>/dev/null || true
   fi
 done
 

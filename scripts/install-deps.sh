@@ -12,6 +12,8 @@ PACKAGES=(
   postgresql-15
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev haproxy wrk postgresql-contrib
+  # make lint (part of make test): the formatting of every source file
+  clang-format
   # fuzz/ (scripts/fuzz.sh, part of make test): clang with libFuzzer and its runtimes
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )

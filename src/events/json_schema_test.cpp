@@ -105,7 +105,8 @@ TEST(JsonSchemaTest, RefusesPatternNumbersTheRegexCompilerCannotHold) {
   // them (undefined behaviour; UBSan reports it under make test-sanitize).
   for (const char* pattern :
        {R"(a{11111111111111111111})", R"(a{1,11111111111111111111})", R"((a)\11111111111111111111)",
-        // "\c" takes the next character, here a backslash
+        // "\c" takes the next character, a backslash; the second backslash
+        // starts a back-reference
         R"((a)\c\\11111111111111111111)"}) {
     auto s = JsonSchema::Parse(json{{"type", "string"}, {"pattern", pattern}});
     ASSERT_FALSE(s) << pattern;
