@@ -1,5 +1,6 @@
 #include "core/redact.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string_view>
 #include <utility>
@@ -28,21 +29,50 @@ bool IsNumberContext(char c) { return IsWordChar(c) || c == '.'; }
 
 }  // namespace
 
-std::string RedactSecrets(std::string text) {
-  // Secret keys.
-  for (std::string_view prefix : {"sk_test_", "sk_live_"}) {
-    size_t pos = 0;
-    while ((pos = text.find(prefix, pos)) != std::string::npos) {
-      size_t end = pos + prefix.size();
-      while (end < text.size() && IsKeyChar(text[end])) ++end;
-      if (end - pos - prefix.size() >= 8) {
-        text.replace(pos, end - pos, "[redacted]");
-        pos += 10;
-      } else {
-        pos = end;
-      }
+namespace {
+
+// Each pass copies into a new string: replacing in place moved the rest of
+// the text once per match, quadratic on a 64 KiB body of keys (found in
+// review).
+std::string RedactKeys(const std::string& text) {
+  constexpr std::string_view kPrefixes[] = {"sk_test_", "sk_live_"};
+  constexpr size_t kPrefixLength = 8;
+  size_t next[2] = {text.find(kPrefixes[0]), text.find(kPrefixes[1])};
+  std::string out;
+  out.reserve(text.size());
+  size_t copied = 0;
+  size_t pos = 0;
+  while (true) {
+    for (size_t p = 0; p < 2; ++p) {
+      if (next[p] != std::string::npos && next[p] < pos) next[p] = text.find(kPrefixes[p], pos);
+    }
+    const size_t at = std::min(next[0], next[1]);
+    if (at == std::string::npos) break;
+    size_t end = at + kPrefixLength;
+    while (end < text.size() && IsKeyChar(text[end])) ++end;
+    // A key glued to the next ("…AAAAsk_test_…") ends where that one starts.
+    const size_t other = at == next[0] ? next[1] : next[0];
+    if (other != std::string::npos && other > at) end = std::min(end, other);
+    if (end - at - kPrefixLength >= 8) {
+      out.append(text, copied, at - copied);
+      out += "[redacted]";
+      copied = end;
+      pos = end;
+    } else {
+      pos = at + 1;  // the other prefix may start inside this one's tail
     }
   }
+  out.append(text, copied);
+  return out;
+}
+
+}  // namespace
+
+std::string RedactSecrets(std::string input) {
+  const std::string text = RedactKeys(input);
+  std::string out;
+  out.reserve(text.size());
+  size_t copied = 0;
   // Card numbers: runs of digits with optional single spaces or dashes.
   size_t i = 0;
   while (i < text.size()) {
@@ -70,13 +100,14 @@ std::string RedactSecrets(std::string text) {
     }
     const bool boundary = last_digit_end >= text.size() || !IsWordChar(text[last_digit_end]);
     if (digits.size() >= 13 && digits.size() <= 19 && boundary && Luhn(digits)) {
-      text.replace(i, last_digit_end - i, "[redacted]");
-      i += 10;
-    } else {
-      i = last_digit_end > i ? last_digit_end : i + 1;
+      out.append(text, copied, i - copied);
+      out += "[redacted]";
+      copied = last_digit_end;
     }
+    i = last_digit_end > i ? last_digit_end : i + 1;
   }
-  return text;
+  out.append(text, copied);
+  return out;
 }
 
 std::string RedactForClient(std::string text) {

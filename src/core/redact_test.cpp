@@ -26,6 +26,19 @@ TEST(RedactTest, LeavesOrdinaryNumbersAlone) {
 TEST(RedactTest, MasksSecretKeys) {
   EXPECT_EQ(RedactSecrets("Bearer sk_test_AbCdEf0123456789xyz"), "Bearer [redacted]");
   EXPECT_EQ(RedactSecrets("sk_live_12345678 and sk_test_short"), "[redacted] and sk_test_short");
+  // Glued together, and one prefix inside another's short tail.
+  EXPECT_EQ(RedactSecrets("sk_live_AAAAAAAAsk_test_BBBBBBBB"), "[redacted][redacted]");
+  EXPECT_EQ(RedactSecrets("sk_test_sk_live_12345678"), "sk_test_[redacted]");
+  EXPECT_EQ(RedactSecrets("x sk_test_12345678,sk_test_87654321 4242424242424242 y"),
+            "x [redacted],[redacted] [redacted] y");
+}
+
+TEST(RedactTest, ManyKeysInALargeTextAreAllMasked) {
+  std::string text;
+  for (int i = 0; i < 4000; ++i) text += "sk_test_abcdefgh,";
+  const std::string out = RedactSecrets(text);
+  EXPECT_EQ(out.find("abcdefgh"), std::string::npos);
+  EXPECT_EQ(out.size(), 4000u * std::string("[redacted],").size());
 }
 
 TEST(RedactTest, AnswersToClientsMaskEveryLongDigitRun) {
