@@ -41,6 +41,8 @@ payments::Result<std::optional<service::IdempotencyInput>> Idempotency(
   const std::string_view key = req.Header("idempotency-key");
   if (auto s = ValidateIdempotencyKey(key); !s) return std::unexpected(s.error());
   // nlohmann::json keeps object keys sorted, so dump() is a canonical form.
+  // It cannot throw: the body came through ParseJsonObject, whose parser
+  // refuses text that is not UTF-8.
   const std::string canonical = body.dump();
   // The path is stored with the key's record for a day: a card number in it
   // (an id that is one) is masked there; the hashes cover the path as sent.

@@ -7,9 +7,9 @@
 #include <set>
 
 #include "core/money.h"
+#include "core/redact.h"
 #include "core/text.h"
 #include "http/json_body.h"
-#include "payments/card.h"
 
 namespace payments::api {
 namespace {

@@ -4,11 +4,31 @@
 #include <cctype>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace payments {
 namespace {
 
-bool Luhn(const std::string& digits) {
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Reads the run of digit groups joined by single spaces or dashes that starts
+// at text[begin] (a digit) into groups; returns where its last digit ends.
+size_t ReadDigitRun(std::string_view text, size_t begin, std::vector<std::string_view>& groups) {
+  groups.clear();
+  size_t start = begin;
+  while (true) {
+    size_t end = start;
+    while (end < text.size() && IsDigit(text[end])) ++end;
+    groups.push_back(text.substr(start, end - start));
+    if (end + 1 < text.size() && (text[end] == ' ' || text[end] == '-') && IsDigit(text[end + 1])) {
+      start = end + 1;
+      continue;
+    }
+    return end;
+  }
+}
+
+bool Luhn(std::string_view digits) {
   int sum = 0;
   bool twice = false;
   for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
@@ -28,6 +48,28 @@ bool IsWordChar(char c) { return IsKeyChar(c) || c == '_'; }
 bool IsNumberContext(char c) { return IsWordChar(c) || c == '.'; }
 
 }  // namespace
+
+bool HoldsCardNumber(std::string_view text) {
+  std::vector<std::string_view> groups;
+  std::string digits;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!IsDigit(text[i])) {
+      ++i;
+      continue;
+    }
+    i = ReadDigitRun(text, i, groups);
+    for (size_t first = 0; first < groups.size(); ++first) {
+      digits.clear();
+      for (size_t last = first; last < groups.size(); ++last) {
+        digits += groups[last];
+        if (digits.size() > 19) break;
+        if (digits.size() >= 13 && Luhn(digits)) return true;
+      }
+    }
+  }
+  return false;
+}
 
 namespace {
 
@@ -112,35 +154,24 @@ std::string RedactSecrets(std::string input) {
 
 std::string RedactForClient(std::string text) {
   text = RedactSecrets(std::move(text));
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::vector<std::string_view> groups;
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
-    if (!is_digit(text[i])) {
+    if (!IsDigit(text[i])) {
       out.push_back(text[i++]);
       continue;
     }
-    size_t j = i;
+    const size_t end = ReadDigitRun(text, i, groups);
     size_t digits = 0;
-    size_t last_digit_end = i;
-    while (j < text.size()) {
-      if (is_digit(text[j])) {
-        ++digits;
-        last_digit_end = ++j;
-      } else if ((text[j] == ' ' || text[j] == '-') && j + 1 < text.size() &&
-                 is_digit(text[j + 1])) {
-        ++j;
-      } else {
-        break;
-      }
-    }
+    for (std::string_view g : groups) digits += g.size();
     if (digits >= 13) {
       out += "[redacted]";
     } else {
-      out.append(text, i, last_digit_end - i);
+      out.append(text, i, end - i);
     }
-    i = last_digit_end;
+    i = end;
   }
   return out;
 }

@@ -61,5 +61,25 @@ TEST(RedactTest, AnswersToClientsKeepShortNumbers) {
   EXPECT_EQ(RedactForClient(""), "");
 }
 
+TEST(HoldsCardNumberTest, FindsCardNumbersInFreeTextInEveryUsualSpelling) {
+  for (const char* text :
+       {"4242424242424242", "4242 4242 4242 4242", "4242-4242-4242-4242", "card: 4242424242424242.",
+        "x4242424242424242x", "4242 4242 4242 4242 exp 12/30", "4242424242424242 1234",
+        "5555 5555 5555 4444", "378282246310005", "3782-822463-10005", "6011111111111117",
+        "order 12 then 4000 0000 0000 0002"}) {
+    EXPECT_TRUE(HoldsCardNumber(text)) << text;
+  }
+}
+
+TEST(HoldsCardNumberTest, LeavesOtherNumbersAlone) {
+  for (const char* text : {"", "order 42", "4242424242424241", "4242 4242 4242 4241",
+                           "+1 415 555 2671", "2026-12-07 12:00", "424242424242",  // 12 digits
+                           "42424242424242424242424242",  // 26 digits in one run: an id
+                           "4242  4242  4242  4242",      // double spaces break the run
+                           "4242_4242_4242_4242", "pay_01hy4242x4242x4242x4242"}) {
+    EXPECT_FALSE(HoldsCardNumber(text)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace payments

@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <string>
-#include <string_view>
-#include <vector>
 
 #include "core/crypto.h"
 
@@ -64,43 +61,6 @@ std::string_view ToString(CardBrand brand) {
       return "unionpay";
   }
   return "unknown";
-}
-
-bool HoldsCardNumber(std::string_view text) {
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  const size_t n = text.size();
-  size_t i = 0;
-  std::vector<std::string_view> groups;
-  std::string digits;
-  while (i < n) {
-    if (!is_digit(text[i])) {
-      ++i;
-      continue;
-    }
-    // A run: groups of digits joined by a single space or dash.
-    groups.clear();
-    size_t start = i;
-    while (true) {
-      size_t end = start;
-      while (end < n && is_digit(text[end])) ++end;
-      groups.push_back(text.substr(start, end - start));
-      if (end + 1 < n && (text[end] == ' ' || text[end] == '-') && is_digit(text[end + 1])) {
-        start = end + 1;
-        continue;
-      }
-      i = end;
-      break;
-    }
-    for (size_t first = 0; first < groups.size(); ++first) {
-      digits.clear();
-      for (size_t last = first; last < groups.size(); ++last) {
-        digits += groups[last];
-        if (digits.size() > 19) break;
-        if (digits.size() >= 13 && LuhnValid(digits)) return true;
-      }
-    }
-  }
-  return false;
 }
 
 bool LuhnValid(std::string_view digits) {

@@ -39,16 +39,6 @@ struct YearMonth {
 };
 
 bool LuhnValid(std::string_view digits);
-
-// True when free text holds what looks like a card number: 13 to 19 digits
-// that pass the Luhn check, written together or in groups joined by single
-// spaces or dashes ("4242 4242 4242 4242", "4242-4242-4242-4242"). Within a
-// run of such groups every span of whole groups is tried, so a number with
-// other digits after it is still found; a run of more than 19 digits without
-// separators is taken for an id, not tried piecewise. About one in ten
-// 13-19 digit numbers passes Luhn by chance: free-text fields refuse those
-// too, which is the price of keeping card numbers out of them.
-bool HoldsCardNumber(std::string_view text);
 std::optional<CardBrand> BrandOf(std::string_view digits);
 
 // Checks a card. Errors are card_error (402) with Stripe's codes —

@@ -2,7 +2,7 @@
 
 #include "core/crypto.h"
 #include "core/ids.h"
-#include "payments/card.h"
+#include "core/redact.h"
 
 namespace payments::service {
 

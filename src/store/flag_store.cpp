@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include "core/json_text.h"
+#include "core/redact.h"
 #include "core/text.h"
 #include "db/transaction.h"
 #include "flags/definition_json.h"
-#include "payments/card.h"
 
 namespace payments::store {
 namespace {
