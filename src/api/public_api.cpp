@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include "api/responses.h"
+#include "core/crypto.h"
 #include "telemetry/log.h"
 
 namespace payments::api {
 
-PublicApi::PublicApi(Authenticator authenticate) : authenticate_(std::move(authenticate)) {
+PublicApi::PublicApi(Authenticator authenticate, RateLimits* limits)
+    : authenticate_(std::move(authenticate)), limits_(limits) {
   // Only the API version: which build and schema run (and so which fixes it
   // lacks) is for the operator, on the admin listener's /version.
   AddPublic("GET", "/version", [](http::Request&) {
@@ -23,12 +25,37 @@ void PublicApi::AddForMerchant(std::string method, std::string path_template,
                                MerchantHandler handler) {
   router_.Add(std::move(method), std::move(path_template),
               [this, handler = std::move(handler)](http::Request& req) {
-                auto merchant = Authenticate(req);
-                if (!merchant) return FromError(merchant.error());
-                http::Response r = handler(req, *merchant);
-                r.merchant_id = merchant->id();
-                return r;
+                return ForMerchant(req, handler);
               });
+}
+
+http::Response PublicApi::ForMerchant(http::Request& req, const MerchantHandler& handler) {
+  const auto now = std::chrono::steady_clock::now();
+  std::string client;
+  if (limits_) {
+    client = limits_->Client(req);
+    if (auto refused = limits_->RefuseFailedClient(client, now)) return std::move(*refused);
+  }
+  auto merchant = Authenticate(req);
+  if (!merchant) {
+    // A missing key costs nothing to refuse; a wrong one cost a lookup.
+    if (limits_ && merchant.error().kind == ErrorKind::kAuthentication &&
+        merchant.error().code != "missing_api_key") {
+      limits_->CountFailure(client, now);
+    }
+    return FromError(merchant.error());
+  }
+  std::vector<std::pair<std::string, std::string>> rate_headers;
+  if (limits_) {
+    if (auto refused = limits_->TakeForKey(merchant->key_digest_, now, rate_headers)) {
+      refused->merchant_id = merchant->id();
+      return std::move(*refused);
+    }
+  }
+  http::Response r = handler(req, *merchant);
+  for (auto& [name, value] : rate_headers) r.SetHeader(std::move(name), std::move(value));
+  r.merchant_id = merchant->id();
+  return r;
 }
 
 payments::Result<Merchant> PublicApi::Authenticate(const http::Request& req) const {
@@ -48,7 +75,7 @@ payments::Result<Merchant> PublicApi::Authenticate(const http::Request& req) con
     return std::unexpected(
         Error::Of(ErrorKind::kAuthentication, "invalid_api_key", "Invalid API key provided."));
   }
-  return Merchant(std::move(**merchant));
+  return Merchant(std::move(**merchant), limits_ ? Sha256Hex(key) : std::string());
 }
 
 http::Response PublicApi::Route(http::Request& req) {

@@ -14,6 +14,10 @@
 // exception from a handler or a library is that request's 500, logged with
 // its request id. Every answer carries `Cache-Control: no-store`.
 //
+// With RateLimits, a merchant route first refuses a client that sent too many
+// invalid keys (before looking its key up), then takes a token from the key's
+// bucket (api/rate_limits.h).
+//
 // Routes are added once at start-up; Handle is thread-safe.
 #pragma once
 
@@ -22,6 +26,7 @@
 #include <optional>
 #include <string>
 
+#include "api/rate_limits.h"
 #include "core/error.h"
 #include "http/router.h"
 
@@ -34,8 +39,10 @@ class Merchant {
 
  private:
   friend class PublicApi;
-  explicit Merchant(std::string id) : id_(std::move(id)) {}
+  Merchant(std::string id, std::string key_digest)
+      : id_(std::move(id)), key_digest_(std::move(key_digest)) {}
   std::string id_;
+  std::string key_digest_;  // SHA-256 of the key: what its rate limit is kept under
 };
 
 using MerchantHandler = std::function<http::Response(http::Request&, const Merchant&)>;
@@ -46,8 +53,9 @@ using Authenticator =
 
 class PublicApi {
  public:
-  // Serves GET /version, which names the API version only.
-  explicit PublicApi(Authenticator authenticate);
+  // Serves GET /version, which names the API version only. Without `limits`
+  // no rate limit applies.
+  explicit PublicApi(Authenticator authenticate, RateLimits* limits = nullptr);
   PublicApi(const PublicApi&) = delete;
   PublicApi& operator=(const PublicApi&) = delete;
 
@@ -66,7 +74,10 @@ class PublicApi {
   http::Response Route(http::Request& request);
   payments::Result<Merchant> Authenticate(const http::Request& request) const;
 
+  http::Response ForMerchant(http::Request& request, const MerchantHandler& handler);
+
   Authenticator authenticate_;
+  RateLimits* limits_;
   http::Router router_;
 };
 

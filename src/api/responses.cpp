@@ -1,5 +1,8 @@
 #include "api/responses.h"
 
+#include <algorithm>
+#include <string>
+
 #include "telemetry/log.h"
 
 namespace payments::api {
@@ -16,6 +19,9 @@ http::Response FromError(const Error& error) {
   http::Response r = FromReply(service::ErrorReply(error));
   if (error.kind == ErrorKind::kUnavailable) r.SetHeader("Retry-After", "1");
   if (error.kind == ErrorKind::kIdempotencyInProgress) r.SetHeader("Retry-After", "1");
+  if (error.kind == ErrorKind::kRateLimited) {
+    r.SetHeader("Retry-After", std::to_string(std::max<int64_t>(1, error.retry_after_seconds)));
+  }
   r.error_detail = error.detail;
   return r;
 }

@@ -1,8 +1,11 @@
 // `payments serve`: every option also reads its PAYMENTS_* variable.
 #include <fmt/format.h>
 
+#include <type_traits>
+
 #include "cli/subcommands.h"
 #include "core/host_port.h"
+#include "http/client_address.h"
 #include "serve/app.h"
 #include "serve/fingerprint_key.h"
 #include "telemetry/log.h"
@@ -10,15 +13,72 @@
 namespace payments::cli {
 namespace {
 
-// Milliseconds options are given as integers of milliseconds.
-CLI::Option* AddMillis(CLI::App* sub, const std::string& name, std::chrono::milliseconds& target,
-                       const std::string& env, const std::string& help) {
+// Duration options are integers in the unit of the target (milliseconds or
+// seconds, which the help says).
+template <typename Duration>
+CLI::Option* AddDuration(CLI::App* sub, const std::string& name, Duration& target,
+                         const std::string& env, const std::string& help) {
+  constexpr const char* unit =
+      std::is_same_v<Duration, std::chrono::seconds> ? "seconds" : "milliseconds";
   return sub
       ->add_option_function<int64_t>(
-          name, [&target](const int64_t& v) { target = std::chrono::milliseconds(v); },
-          fmt::format("{} (milliseconds, default {})", help, target.count()))
+          name, [&target](const int64_t& v) { target = Duration(v); },
+          fmt::format("{} ({}, default {})", help, unit, target.count()))
       ->envname(env)
       ->check(CLI::NonNegativeNumber);
+}
+
+CLI::Option* AddMillis(CLI::App* sub, const std::string& name, std::chrono::milliseconds& target,
+                       const std::string& env, const std::string& help) {
+  return AddDuration(sub, name, target, env, help);
+}
+
+// Whole seconds, at least one and at most a day.
+CLI::Option* AddSeconds(CLI::App* sub, const std::string& name, std::chrono::seconds& target,
+                        const std::string& env, const std::string& help) {
+  return AddDuration(sub, name, target, env, help)->check(CLI::Range(int64_t{1}, int64_t{86400}));
+}
+
+void AddRateLimitOptions(CLI::App* sub, serve::ServeConfig& config) {
+  sub->add_option("--rate-limit", config.rate_limit,
+                  "Requests a second per API key (a token bucket); 0: no limit")
+      ->envname("PAYMENTS_RATE_LIMIT")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  sub->add_option("--rate-limit-burst", config.rate_limit_burst,
+                  "Requests an API key may send at once before the rate applies")
+      ->envname("PAYMENTS_RATE_LIMIT_BURST")
+      ->check(CLI::Range(1.0, 1e7))
+      ->capture_default_str();
+  sub->add_option("--auth-failures-per-minute", config.auth_failures_per_minute,
+                  "Invalid API keys a client address may send a minute; 0: no limit")
+      ->envname("PAYMENTS_AUTH_FAILURES_PER_MINUTE")
+      ->check(CLI::Range(0.0, 1e7))
+      ->capture_default_str();
+  sub->add_option("--auth-failure-burst", config.auth_failure_burst,
+                  "Invalid API keys a client address may send at once")
+      ->envname("PAYMENTS_AUTH_FAILURE_BURST")
+      ->check(CLI::Range(1.0, 1e7))
+      ->capture_default_str();
+  sub->add_option("--trusted-proxies", config.trusted_proxies,
+                  "Comma-separated addresses and CIDR networks of the proxies whose "
+                  "X-Forwarded-For names the client (default: none, the socket's peer is)")
+      ->envname("PAYMENTS_TRUSTED_PROXIES");
+  sub->add_option("--card-testing-min-declines", config.card_testing_min_declines,
+                  "Declines of one merchant within the window that pause its authorizations "
+                  "(with the ratio); 0: no card-testing guard")
+      ->envname("PAYMENTS_CARD_TESTING_MIN_DECLINES")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}))
+      ->capture_default_str();
+  sub->add_option("--card-testing-decline-ratio", config.card_testing_decline_ratio,
+                  "The share of a merchant's authorizations in the window that must be declines")
+      ->envname("PAYMENTS_CARD_TESTING_DECLINE_RATIO")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  AddSeconds(sub, "--card-testing-window", config.card_testing_window,
+             "PAYMENTS_CARD_TESTING_WINDOW", "The card-testing guard's sliding window");
+  AddSeconds(sub, "--card-testing-pause", config.card_testing_pause, "PAYMENTS_CARD_TESTING_PAUSE",
+             "How long a merchant's authorizations stay paused");
 }
 
 }  // namespace
@@ -130,6 +190,7 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->envname("PAYMENTS_EVENTS_RETENTION_DAYS")
       ->check(CLI::Range(1, 3650))
       ->capture_default_str();
+  AddRateLimitOptions(sub, *config);
   sub->add_flag("--fault-injection", config->fault_injection,
                 "Enable the fault injection routes of the admin listener (drills only)")
       ->envname("PAYMENTS_FAULT_INJECTION");
@@ -140,6 +201,11 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
         exit_code = 2;
         return;
       }
+    }
+    if (auto proxies = http::TrustedProxies::Parse(config->trusted_proxies); !proxies) {
+      PrintError(proxies.error().message);
+      exit_code = 2;
+      return;
     }
     auto keys = serve::ResolveFingerprintKeys({.key = config->fingerprint_key,
                                                .key_file = config->fingerprint_key_file,

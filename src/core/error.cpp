@@ -45,6 +45,12 @@ Error Error::Of(ErrorKind kind, std::string code, std::string message, std::stri
   return Make(kind, std::move(code), std::move(message), std::move(param), {});
 }
 
+Error Error::RateLimited(std::string code, std::string message, int64_t retry_after_seconds) {
+  Error e = Make(ErrorKind::kRateLimited, std::move(code), std::move(message), {}, {});
+  e.retry_after_seconds = retry_after_seconds;
+  return e;
+}
+
 int HttpStatus(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kInvalidRequest:
@@ -68,6 +74,8 @@ int HttpStatus(ErrorKind kind) {
       return 415;
     case ErrorKind::kIdempotencyMismatch:
       return 422;
+    case ErrorKind::kRateLimited:
+      return 429;
     case ErrorKind::kUnavailable:
       return 503;
     case ErrorKind::kInternal:
@@ -87,6 +95,8 @@ std::string_view ErrorType(ErrorKind kind) {
     case ErrorKind::kIdempotencyInProgress:
     case ErrorKind::kIdempotencyMismatch:
       return "idempotency_error";
+    case ErrorKind::kRateLimited:
+      return "rate_limit_error";
     case ErrorKind::kUnavailable:
     case ErrorKind::kInternal:
     case ErrorKind::kOutcomeUnknown:

@@ -10,6 +10,7 @@
 //   if (!amount) return std::unexpected(amount.error());
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -32,15 +33,17 @@ enum class ErrorKind {
   kUnavailable,            // 503 api_error, retry later (database down, draining)
   kInternal,               // 500 api_error
   kOutcomeUnknown,         // 500 api_error: money may have moved and is not recorded; do not retry
+  kRateLimited,            // 429 rate_limit_error, with Retry-After
 };
 
 struct Error {
   ErrorKind kind = ErrorKind::kInternal;
-  std::string code;      // stable, machine readable: "parameter_invalid_integer"
-  std::string message;   // for humans; never contains a secret or a card number
-  std::string param;     // the offending parameter in dotted form, or empty
-  std::string detail;    // internal only (a library message); logged, never returned
-  std::string sqlstate;  // the PostgreSQL SQLSTATE when the error came from the database
+  std::string code;                 // stable, machine readable: "parameter_invalid_integer"
+  std::string message;              // for humans; never contains a secret or a card number
+  std::string param;                // the offending parameter in dotted form, or empty
+  std::string detail;               // internal only (a library message); logged, never returned
+  std::string sqlstate;             // the PostgreSQL SQLSTATE when the error came from the database
+  int64_t retry_after_seconds = 0;  // kRateLimited: when a retry may succeed (Retry-After)
 
   static Error InvalidRequest(std::string code, std::string message, std::string param = {});
   static Error NotFound(std::string message, std::string param = {});
@@ -48,6 +51,7 @@ struct Error {
   static Error Internal(std::string message, std::string detail = {});
   static Error StateConflict(std::string code, std::string message);
   static Error Of(ErrorKind kind, std::string code, std::string message, std::string param = {});
+  static Error RateLimited(std::string code, std::string message, int64_t retry_after_seconds);
 };
 
 // HTTP status for an error kind.

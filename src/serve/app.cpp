@@ -322,12 +322,27 @@ class Lifecycle {
                                 .group_commit = config_.db_group_commit,
                                 .fingerprint_key = fingerprint_key_,
                                 .previous_fingerprint_key = config_.fingerprint_key_previous,
-                                .fingerprint_per_merchant = config_.fingerprint_scope != "global"});
+                                .fingerprint_per_merchant = config_.fingerprint_scope != "global",
+                                .card_testing = {
+                                    .min_declines = config_.card_testing_min_declines,
+                                    .decline_ratio = config_.card_testing_decline_ratio,
+                                    .window = config_.card_testing_window,
+                                    .cooldown = config_.card_testing_pause,
+                                }});
     payments_->SetProcessorGate([this](std::string_view processor, std::string_view merchant_id) {
       return flags::CheckProcessorEnabled(*flags_, processor, merchant_id);
     });
+    // The serve command checked the list; an empty one trusts nobody.
+    rate_limits_ = std::make_unique<api::RateLimits>(api::RateLimitOptions{
+        .per_key = {.rate = config_.rate_limit, .burst = config_.rate_limit_burst},
+        .auth_failures = {.rate = config_.auth_failures_per_minute / 60.0,
+                          .burst = config_.auth_failure_burst},
+        .trusted_proxies =
+            http::TrustedProxies::Parse(config_.trusted_proxies).value_or(http::TrustedProxies()),
+    });
     public_api_ = std::make_unique<api::PublicApi>(
-        [this](const std::string& key) { return payments_->Authenticate(key); });
+        [this](const std::string& key) { return payments_->Authenticate(key); },
+        rate_limits_.get());
     api::RegisterPaymentRoutes(*public_api_, *payments_);
     api::RegisterEventRoutes(*public_api_, *pool_);
   }
@@ -346,6 +361,7 @@ class Lifecycle {
           {{"claim", payments_->ClaimGroupStats()}, {"payment", payments_->WriteGroupStats()}}, w);
       http::WriteServerMetrics(public_started_.load(), "public", w);
       service::WritePaymentMetrics(payments_->Counters(), sandbox_->name(), w);
+      rate_limits_->WriteMetrics(w);
       w.Family("payments_ready", "gauge", "1 while /readyz answers 200.");
       w.Sample("payments_ready", {}, health_.Ready() ? 1 : 0);
       telemetry::WriteProcessMetrics(started_, w);
@@ -459,6 +475,7 @@ class Lifecycle {
   store::Instance self_;
   std::unique_ptr<processors::SandboxProcessor> sandbox_;
   std::unique_ptr<service::PaymentService> payments_;
+  std::unique_ptr<api::RateLimits> rate_limits_;
   std::unique_ptr<api::PublicApi> public_api_;
   std::unique_ptr<BackgroundWorkers> workers_;
   std::unique_ptr<boost::asio::thread_pool> handler_pool_;

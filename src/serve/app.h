@@ -40,6 +40,16 @@ struct ServeConfig {
   // at the 64 KiB body and 16 KiB header limits, 1,000 busy connections need
   // about 80 MiB, inside deploy/'s 256 MiB beside the pools and caches.
   int max_connections = 1000;
+  // Rate limits of the public listener (docs/security.md); 0 turns one off.
+  double rate_limit = 1000;              // requests a second per API key
+  double rate_limit_burst = 2000;        // and the most at once
+  double auth_failures_per_minute = 60;  // invalid keys per client address
+  double auth_failure_burst = 20;
+  std::string trusted_proxies;  // addresses/CIDRs whose X-Forwarded-For is believed
+  int64_t card_testing_min_declines = 50;
+  double card_testing_decline_ratio = 0.5;
+  std::chrono::seconds card_testing_window{60};
+  std::chrono::seconds card_testing_pause{300};
   std::chrono::milliseconds idempotency_lock{30000};
   std::chrono::milliseconds liveness_stall{5000};
   std::chrono::milliseconds statement_timeout{5000};

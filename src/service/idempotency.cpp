@@ -11,9 +11,10 @@ bool RanAndFailed(const Error& e) {
   // 4xx errors from inside a use case mean it ran and decided; 5xx mean it
   // could not finish, and a retry must be able to run it again — except an
   // unknown outcome: money may have moved, and a retry must not move it
-  // twice, so its reply is kept under the key like a decision.
+  // twice, so its reply is kept under the key like a decision. A 429 is a
+  // "not now", never a decision: the retry after Retry-After must run.
   return e.kind != ErrorKind::kUnavailable && e.kind != ErrorKind::kInternal &&
-         e.kind != ErrorKind::kIdempotencyInProgress;
+         e.kind != ErrorKind::kIdempotencyInProgress && e.kind != ErrorKind::kRateLimited;
 }
 
 }  // namespace

@@ -16,6 +16,18 @@ void WritePaymentMetrics(const PaymentCounters& counters, std::string_view proce
              {{"processor", std::string(processor)}, {"operation", operation}},
              static_cast<double>(n));
   }
+  w.Family("payments_card_testing_trips_total", "counter",
+           "Times a merchant's authorizations were paused by the card-testing guard.");
+  w.Sample("payments_card_testing_trips_total", {},
+           static_cast<double>(counters.card_testing.trips));
+  w.Family("payments_card_testing_refused_total", "counter",
+           "Authorizations refused (429) while their merchant was paused.");
+  w.Sample("payments_card_testing_refused_total", {},
+           static_cast<double>(counters.card_testing.refused));
+  w.Family("payments_card_testing_paused_merchants", "gauge",
+           "Merchants whose authorizations are paused now.");
+  w.Sample("payments_card_testing_paused_merchants", {},
+           static_cast<double>(counters.card_testing.held_merchants));
 }
 
 }  // namespace payments::service

@@ -100,7 +100,8 @@ PaymentService::PaymentService(db::Pool& pool, processors::Processor& processor,
       writes_(pool_, {.max_units = options_.group_commit, .max_in_flight = 2}),
       claims_(
           pool_,
-          {.max_units = options_.group_commit, .max_in_flight = 2, .synchronous_commit = false}) {}
+          {.max_units = options_.group_commit, .max_in_flight = 2, .synchronous_commit = false}),
+      card_testing_(options_.card_testing) {}
 
 namespace {
 std::string KeyedRequestHash(std::string_view key, std::string_view method, std::string_view path,
@@ -131,8 +132,9 @@ void PaymentService::CountCall(std::string_view operation) {
 }
 
 PaymentCounters PaymentService::Counters() const {
+  const CardTestingCounters card_testing = card_testing_.Counters(std::chrono::steady_clock::now());
   std::lock_guard lock(mu_);
-  return PaymentCounters{outcomes_, calls_};
+  return PaymentCounters{outcomes_, calls_, card_testing};
 }
 
 payments::Result<Reply> PaymentService::CreatePayment(
@@ -146,6 +148,12 @@ payments::Result<Reply> PaymentService::CreatePayment(
       Count("refused_processor_disabled");
       return std::unexpected(open.error());
     }
+  }
+  // Before the idempotency claim: a paused merchant costs no database work,
+  // and a 429 is never stored under the key (the retry runs).
+  if (auto held = card_testing_.Check(merchant_id, std::chrono::steady_clock::now()); !held) {
+    Count("refused_card_testing");
+    return std::unexpected(held.error());
   }
   const std::string fingerprint = CardFingerprint(
       options_.fingerprint_key, options_.fingerprint_per_merchant ? merchant_id : "", card->number);
@@ -218,6 +226,8 @@ payments::Result<Reply> PaymentService::CreatePayment(
           return std::unexpected(VoidUnrecorded(exec, p, committed.error()));
         }
         Count(ToString(p.status));
+        card_testing_.Record(merchant_id, p.status == PaymentStatus::kFailed,
+                             std::chrono::steady_clock::now());
         return reply;
       });
 }

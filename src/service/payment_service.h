@@ -21,6 +21,7 @@
 #include "payments/card.h"
 #include "payments/payment.h"
 #include "processors/processor.h"
+#include "service/card_testing_guard.h"
 #include "service/idempotency.h"
 #include "service/reply.h"
 #include "store/payment_store.h"
@@ -52,12 +53,14 @@ struct ServiceOptions {
   std::string previous_fingerprint_key{};
   // Fingerprints scoped per merchant (the default) or one scope for all.
   bool fingerprint_per_merchant = true;
+  CardTestingOptions card_testing{};
 };
 
 // Outcome counters for /metrics.
 struct PaymentCounters {
   std::map<std::string, int64_t> by_outcome;       // "captured", "authorized", "failed", ...
   std::map<std::string, int64_t> processor_calls;  // "authorize", "capture", "cancel", "refund"
+  CardTestingCounters card_testing;
 };
 
 // Decides whether a processor may be called now for this merchant (the kill
@@ -126,6 +129,7 @@ class PaymentService {
   db::GroupCommitter writes_;
   db::GroupCommitter claims_;
   ProcessorGate gate_;
+  CardTestingGuard card_testing_;
 
   mutable std::mutex mu_;
   struct CachedKey {
