@@ -12,7 +12,6 @@
 #include "db/batch.h"
 #include "db/transaction.h"
 #include "store/merchant_store.h"
-#include "telemetry/log.h"
 
 namespace payments::service {
 namespace {
@@ -82,13 +81,6 @@ payments::Status Audit(db::Connection& conn, std::string_view action, const stor
                                          .detail = detail.dump()});
 }
 
-void LogChange(std::string_view what, const store::ApiKeyRow& key, const KeyChange& change) {
-  log::Info(what, {{"key_id", key.id},
-                   {"merchant_id", key.merchant_id},
-                   {"mode", key.mode},
-                   {"actor", change.actor}});
-}
-
 payments::Result<CreatedKey> InsertKey(db::Connection& conn, const std::string& merchant_id,
                                        KeyMode mode, const KeyChange& change,
                                        nlohmann::ordered_json detail) {
@@ -156,9 +148,7 @@ payments::Result<CreatedKey> CreateKeyIn(db::Connection& conn, const std::string
   if (auto s = CheckId(merchant_id, "mer", "merchant"); !s) return std::unexpected(s.error());
   if (auto s = CheckChange(change); !s) return std::unexpected(s.error());
   if (auto s = CheckMerchant(conn, merchant_id); !s) return std::unexpected(s.error());
-  auto created = InsertKey(conn, merchant_id, mode, change, nlohmann::ordered_json::object());
-  if (created) LogChange("api key created", created->key, change);
-  return created;
+  return InsertKey(conn, merchant_id, mode, change, nlohmann::ordered_json::object());
 }
 
 payments::Result<CreatedKey> CreateKey(db::Pool& pool, const std::string& merchant_id, KeyMode mode,
@@ -182,20 +172,17 @@ payments::Result<store::ApiKeyRow> RevokeKey(db::Pool& pool, const std::string& 
                                              const KeyChange& change) {
   if (auto s = CheckId(key_id, "key", "key"); !s) return std::unexpected(s.error());
   if (auto s = CheckChange(change); !s) return std::unexpected(s.error());
-  auto revoked =
-      db::InTransaction(pool, [&](db::Connection& conn) -> payments::Result<store::ApiKeyRow> {
-        if (auto key = LockUnrevoked(conn, key_id, " already"); !key) {
-          return std::unexpected(key.error());
-        }
-        auto row = store::RevokeApiKey(conn, key_id, change.actor);
-        if (!row) return row;
-        if (auto a = Audit(conn, "revoke", *row, change, nlohmann::ordered_json::object()); !a) {
-          return std::unexpected(a.error());
-        }
-        return row;
-      });
-  if (revoked) LogChange("api key revoked", *revoked, change);
-  return revoked;
+  return db::InTransaction(pool, [&](db::Connection& conn) -> payments::Result<store::ApiKeyRow> {
+    if (auto key = LockUnrevoked(conn, key_id, " already"); !key) {
+      return std::unexpected(key.error());
+    }
+    auto row = store::RevokeApiKey(conn, key_id, change.actor);
+    if (!row) return row;
+    if (auto a = Audit(conn, "revoke", *row, change, nlohmann::ordered_json::object()); !a) {
+      return std::unexpected(a.error());
+    }
+    return row;
+  });
 }
 
 payments::Result<RolledKey> RollKey(db::Pool& pool, const std::string& key_id, milliseconds grace,
@@ -203,7 +190,7 @@ payments::Result<RolledKey> RollKey(db::Pool& pool, const std::string& key_id, m
   if (auto s = CheckId(key_id, "key", "key"); !s) return std::unexpected(s.error());
   if (auto s = CheckGracePeriod(grace, "grace_period"); !s) return std::unexpected(s.error());
   if (auto s = CheckChange(change); !s) return std::unexpected(s.error());
-  auto rolled = db::InTransaction(pool, [&](db::Connection& conn) -> payments::Result<RolledKey> {
+  return db::InTransaction(pool, [&](db::Connection& conn) -> payments::Result<RolledKey> {
     auto key = LockUnrevoked(conn, key_id, "; create a new one");
     if (!key) return std::unexpected(key.error());
     if (key->expires_at) {
@@ -229,11 +216,6 @@ payments::Result<RolledKey> RollKey(db::Pool& pool, const std::string& key_id, m
     if (auto a = Audit(conn, "roll", *old, change, detail); !a) return std::unexpected(a.error());
     return RolledKey{.old_key = std::move(*old), .replacement = std::move(*replacement)};
   });
-  if (rolled) {
-    LogChange("api key rolled", rolled->old_key, change);
-    LogChange("api key created", rolled->replacement.key, change);
-  }
-  return rolled;
 }
 
 payments::Result<std::vector<store::ApiKeyAuditRecord>> KeyAudit(db::Pool& pool,
