@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/admin_auth.h"
+#include "api/admin_requests.h"
 #include "api/responses.h"
 #include "flags/definition_edit.h"
 #include "flags/flag_view.h"
@@ -22,37 +23,16 @@ struct Context {
   db::Pool& pool;
 };
 
-// The JSON body as an object (empty: {}), with only the fields given, or a
-// 400 naming what is wrong.
-payments::Result<nlohmann::json> BodyObject(const http::Request& req,
-                                            std::initializer_list<std::string_view> fields) {
-  auto body = http::ParseJsonObject(req.body);
-  if (!body) return body;
-  for (const auto& [name, value] : body->items()) {
-    if (std::find(fields.begin(), fields.end(), name) == fields.end()) {
-      return std::unexpected(Error::InvalidRequest(
-          "parameter_unknown", fmt::format("Received unknown parameter: {}", name), name));
-    }
-  }
-  return body;
-}
-
 payments::Result<store::FlagChange> ChangeFrom(const nlohmann::json& body,
                                                const http::Request& req) {
   store::FlagChange change;
   for (auto [field, target] :
        {std::pair<const char*, std::string*>{"reason", &change.reason}, {"actor", &change.actor}}) {
-    if (!body.contains(field)) continue;
-    if (!body[field].is_string()) {
-      return std::unexpected(Error::InvalidRequest(
-          "parameter_invalid_string", fmt::format("{} must be a string", field), field));
-    }
-    *target = body[field].get<std::string>();
+    auto value = OptionalString(body, field);
+    if (!value) return std::unexpected(value.error());
+    *target = std::move(*value);
   }
-  if (change.actor.empty()) {
-    change.actor = req.remote_address.empty() ? "admin-api"
-                                              : fmt::format("admin-api ({})", req.remote_address);
-  }
+  if (change.actor.empty()) change.actor = DefaultAdminActor(req);
   return change;
 }
 
@@ -81,7 +61,7 @@ http::Response Get(Context& ctx, http::Request& req) {
 
 http::Response Put(Context& ctx, http::Request& req) {
   const std::string key(req.PathParam("key"));
-  auto body = BodyObject(req, {"definition", "reason", "actor", "allow_unknown"});
+  auto body = AdminBodyObject(req, {"definition", "reason", "actor", "allow_unknown"});
   if (!body) return FromError(body.error());
   if (!body->contains("definition")) {
     return FromError(Error::InvalidRequest(
@@ -105,7 +85,7 @@ http::Response Put(Context& ctx, http::Request& req) {
 
 http::Response Delete(Context& ctx, http::Request& req) {
   const std::string key(req.PathParam("key"));
-  auto body = BodyObject(req, {"reason", "actor"});
+  auto body = AdminBodyObject(req, {"reason", "actor"});
   if (!body) return FromError(body.error());
   auto change = ChangeFrom(*body, req);
   if (!change) return FromError(change.error());

@@ -1,15 +1,33 @@
 #include "cli/commands.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/subcommands.h"
 
 namespace payments::cli {
 
+std::string DefaultActor() {
+  const char* user = std::getenv("USER");
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return fmt::format("{}@{}", user && *user ? user : "unknown", host[0] ? host : "localhost");
+}
+
 void PrintError(std::string_view message) {
   std::fputs(fmt::format("payments: error: {}\n", message).c_str(), stderr);
+}
+
+int ReportError(const Error& e) {
+  std::string message = e.message;
+  if (e.kind == ErrorKind::kUnavailable && !e.detail.empty()) message += ": " + e.detail;
+  // One line: libpq adds hints on lines of their own.
+  if (const size_t nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+  PrintError(message);
+  return e.kind == ErrorKind::kInvalidRequest ? 2 : 1;
 }
 
 CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url) {

@@ -12,10 +12,8 @@
 // purpose: a variable left in a shell must never change a flag behind the
 // operator's back. The connection, the actor and the reason do.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 
 #include "api/responses.h"
@@ -35,23 +33,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-int ExitCodeFor(const Error& e) { return e.kind == ErrorKind::kInvalidRequest ? 2 : 1; }
-
-void Fail(const Error& e, int& exit_code) {
-  std::string message = e.message;
-  if (e.kind == ErrorKind::kUnavailable && !e.detail.empty()) message += ": " + e.detail;
-  // One line: libpq adds hints on lines of their own.
-  if (const size_t nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
-  PrintError(message);
-  exit_code = ExitCodeFor(e);
-}
-
-std::string DefaultActor() {
-  const char* user = std::getenv("USER");
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return fmt::format("{}@{}", user && *user ? user : "unknown", host[0] ? host : "localhost");
-}
+void Fail(const Error& e, int& exit_code) { exit_code = ReportError(e); }
 
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;

@@ -1,4 +1,5 @@
-// `payments merchants create --name NAME` and `payments merchants list`.
+// `payments merchants create --name NAME` and `payments merchants list`; the
+// keys of a merchant under `payments merchants keys` (merchant_keys_command.cpp).
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -20,11 +21,6 @@ payments::Result<std::unique_ptr<db::Connection>> Connect(const std::string& url
   return db::Connection::Open({.conninfo = url, .application_name = "payments merchants"});
 }
 
-int Fail(const Error& e) {
-  PrintError(e.detail.empty() ? e.message : fmt::format("{}: {}", e.message, e.detail));
-  return e.kind == ErrorKind::kInvalidRequest ? 2 : 1;
-}
-
 }  // namespace
 
 void AddMerchantsCommand(CLI::App& app, int& exit_code) {
@@ -34,6 +30,7 @@ void AddMerchantsCommand(CLI::App& app, int& exit_code) {
   struct Args {
     std::string database_url;
     std::string name;
+    std::string actor;
     bool json = false;
   };
   auto create_args = std::make_shared<Args>();
@@ -42,19 +39,25 @@ void AddMerchantsCommand(CLI::App& app, int& exit_code) {
   AddDatabaseUrlOption(create, create_args->database_url);
   create->add_option("--name", create_args->name, "The merchant's name")->required();
   create->add_flag("--json", create_args->json, "Print as JSON");
+  create
+      ->add_option("--actor", create_args->actor,
+                   "Who creates it, for the key's audit (default: $USER@host)")
+      ->envname("PAYMENTS_ACTOR");
   create->callback([create_args, &exit_code] {
     if (auto s = service::ValidateMerchantName(create_args->name); !s) {
-      exit_code = Fail(s.error());
+      exit_code = ReportError(s.error());
       return;
     }
     auto conn = Connect(create_args->database_url);
     if (!conn) {
-      exit_code = Fail(conn.error());
+      exit_code = ReportError(conn.error());
       return;
     }
-    auto m = service::CreateMerchant(**conn, create_args->name);
+    auto m =
+        service::CreateMerchant(**conn, create_args->name,
+                                create_args->actor.empty() ? DefaultActor() : create_args->actor);
     if (!m) {
-      exit_code = Fail(m.error());
+      exit_code = ReportError(m.error());
       return;
     }
     if (create_args->json) {
@@ -77,12 +80,12 @@ void AddMerchantsCommand(CLI::App& app, int& exit_code) {
   list->callback([list_args, &exit_code] {
     auto conn = Connect(list_args->database_url);
     if (!conn) {
-      exit_code = Fail(conn.error());
+      exit_code = ReportError(conn.error());
       return;
     }
     auto rows = store::ListMerchants(**conn);
     if (!rows) {
-      exit_code = Fail(rows.error());
+      exit_code = ReportError(rows.error());
       return;
     }
     if (list_args->json) {
@@ -103,6 +106,8 @@ void AddMerchantsCommand(CLI::App& app, int& exit_code) {
     }
     exit_code = 0;
   });
+
+  AddMerchantKeysCommand(*merchants, exit_code);
 }
 
 }  // namespace payments::cli

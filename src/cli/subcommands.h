@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "core/error.h"
+
 namespace payments::cli {
 
 void AddServeCommand(CLI::App& app, int& exit_code);
@@ -19,7 +21,17 @@ void AddEventsCommand(CLI::App& app, int& exit_code);
 // --database-url / PAYMENTS_DATABASE_URL, for subcommands that need a database.
 CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url);
 
+// Who runs a change that names no --actor: "$USER@host".
+std::string DefaultActor();
+
 // Prints "payments: error: <message>" to stderr.
 void PrintError(std::string_view message);
+
+// Prints the error on one line (with the library's detail when the database
+// was unreachable) and returns the exit code: 2 for bad input, else 1.
+int ReportError(const Error& error);
+
+// `payments merchants keys …` (merchant_keys_command.cpp), under `merchants`.
+void AddMerchantKeysCommand(CLI::App& merchants, int& exit_code);
 
 }  // namespace payments::cli

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "core/crypto.h"
+#include "core/duration.h"
 
 namespace payments::migrate {
 namespace {
@@ -294,21 +295,6 @@ std::optional<Phase> ParsePhase(std::string_view text) {
   if (text == "contract") return Phase::kContract;
   if (text == "none") return Phase::kNone;
   return std::nullopt;
-}
-
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  text = TrimView(text);
-  int64_t n = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || n < 0) return std::nullopt;
-  const std::string_view unit = TrimView(std::string_view(ptr, text.data() + text.size() - ptr));
-  int64_t factor = 0;
-  if (unit.empty() || unit == "ms") factor = 1;
-  if (unit == "s") factor = 1000;
-  if (unit == "min") factor = 60'000;
-  // A count whose milliseconds do not fit is no duration (nor an overflow).
-  if (factor == 0 || n > std::numeric_limits<int64_t>::max() / factor) return std::nullopt;
-  return std::chrono::milliseconds(n * factor);
 }
 
 std::string FormatVersion(int64_t version) { return fmt::format("{:04d}", version); }

@@ -102,9 +102,6 @@ payments::Result<std::vector<Migration>> LoadMigrationDirectory(const std::strin
 // The highest version built into this binary (0 when none).
 int64_t BuiltInSchemaVersion();
 
-// "500ms", "2s", "1min", "1500" (milliseconds).
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
-
 // Zero-padded version as in file names: 5 -> "0005".
 std::string FormatVersion(int64_t version);
 

@@ -49,6 +49,11 @@ class Processor {
  public:
   virtual ~Processor() = default;
   virtual std::string_view name() const = 0;
+  // True when the processor moves real money. A live processor takes only
+  // live API keys, a test (simulated) one only test keys
+  // (service/api_keys.h): a test key never reaches real money, and a live
+  // key never gets simulated approvals.
+  virtual bool live() const = 0;
   virtual ProcessorResult Authorize(const AuthorizeRequest& request) = 0;
   virtual ProcessorResult Capture(const FollowUpRequest& request) = 0;
   virtual ProcessorResult Cancel(const FollowUpRequest& request) = 0;

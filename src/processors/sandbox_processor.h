@@ -39,6 +39,7 @@ class SandboxProcessor final : public Processor {
   SandboxProcessor& operator=(const SandboxProcessor&) = delete;
 
   std::string_view name() const override { return "sandbox"; }
+  bool live() const override { return false; }  // simulated: test keys only
   ProcessorResult Authorize(const AuthorizeRequest& request) override;
   ProcessorResult Capture(const FollowUpRequest& request) override;
   ProcessorResult Cancel(const FollowUpRequest& request) override;

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "api/admin_flags_handlers.h"
+#include "api/admin_keys_handlers.h"
 #include "api/events_handlers.h"
 #include "api/payment_handlers.h"
 #include "api/public_api.h"
@@ -36,6 +37,7 @@
 #include "serve/health.h"
 #include "serve/signals.h"
 #include "serve/stop_stack.h"
+#include "service/api_keys.h"
 #include "service/payment_metrics.h"
 #include "service/payment_service.h"
 #include "store/instance_store.h"
@@ -201,6 +203,7 @@ class Lifecycle {
           config_.io_threads);
     }
     api::RegisterAdminFlagRoutes(admin_->router(), *pool_, {.token = config_.admin_token});
+    api::RegisterAdminKeyRoutes(admin_->router(), *pool_, {.token = config_.admin_token});
     admin_pool_ = std::make_unique<boost::asio::thread_pool>(2);
     admin_server_ = std::make_unique<http::Server>(
         http::ServerOptions{.name = "admin",
@@ -318,7 +321,6 @@ class Lifecycle {
     payments_ = std::make_unique<service::PaymentService>(
         *pool_, *sandbox_,
         service::ServiceOptions{.idempotency_lock = config_.idempotency_lock,
-                                .auth_cache_ttl = std::chrono::seconds(10),
                                 .group_commit = config_.db_group_commit,
                                 .fingerprint_key = fingerprint_key_,
                                 .previous_fingerprint_key = config_.fingerprint_key_previous,
@@ -332,6 +334,10 @@ class Lifecycle {
     payments_->SetProcessorGate([this](std::string_view processor, std::string_view merchant_id) {
       return flags::CheckProcessorEnabled(*flags_, processor, merchant_id);
     });
+    keys_ = std::make_unique<service::KeyAuthenticator>(
+        *pool_, service::KeyAuthOptions{.accepts = sandbox_->live() ? service::KeyMode::kLive
+                                                                    : service::KeyMode::kTest});
+    (void)keys_->Sync();  // before the first request, so that the cache serves it
     // The serve command checked the list; an empty one trusts nobody.
     rate_limits_ = std::make_unique<api::RateLimits>(api::RateLimitOptions{
         .per_key = {.rate = config_.rate_limit, .burst = config_.rate_limit_burst},
@@ -341,14 +347,14 @@ class Lifecycle {
             http::TrustedProxies::Parse(config_.trusted_proxies).value_or(http::TrustedProxies()),
     });
     public_api_ = std::make_unique<api::PublicApi>(
-        [this](const std::string& key) { return payments_->Authenticate(key); },
-        rate_limits_.get());
+        [this](const std::string& key) { return keys_->Authenticate(key); }, rate_limits_.get());
     api::RegisterPaymentRoutes(*public_api_, *payments_);
     api::RegisterEventRoutes(*public_api_, *pool_);
   }
 
   void StartWorkers() {
-    workers_ = std::make_unique<BackgroundWorkers>(*pool_, health_, built_in_, self_, *relay_);
+    workers_ =
+        std::make_unique<BackgroundWorkers>(*pool_, health_, built_in_, self_, *relay_, *keys_);
     workers_->Start();
     stops_.Push("background workers", [this] { workers_->Stop(); });
   }
@@ -475,6 +481,7 @@ class Lifecycle {
   store::Instance self_;
   std::unique_ptr<processors::SandboxProcessor> sandbox_;
   std::unique_ptr<service::PaymentService> payments_;
+  std::unique_ptr<service::KeyAuthenticator> keys_;
   std::unique_ptr<api::RateLimits> rate_limits_;
   std::unique_ptr<api::PublicApi> public_api_;
   std::unique_ptr<BackgroundWorkers> workers_;

@@ -13,7 +13,8 @@ using std::chrono::milliseconds;
 
 BackgroundWorkers::BackgroundWorkers(db::Pool& pool, Health& health,
                                      const std::vector<migrate::Migration>& built_in,
-                                     const store::Instance& self, const events::OutboxRelay& relay)
+                                     const store::Instance& self, const events::OutboxRelay& relay,
+                                     service::KeyAuthenticator& keys)
     : health_(health), relay_(relay) {
   auto health_runs = std::make_shared<int64_t>(0);
   workers_.push_back(std::make_unique<PeriodicWorker>(
@@ -46,6 +47,10 @@ BackgroundWorkers::BackgroundWorkers(db::Pool& pool, Health& health,
         }
         return {};
       }));
+  // One row read by primary key per tick; the authenticator trusts its cache
+  // only while these succeed (KeyAuthOptions::max_staleness).
+  workers_.push_back(std::make_unique<PeriodicWorker>(
+      "api-key-watch", milliseconds(250), [&keys]() -> payments::Status { return keys.Sync(); }));
 }
 
 void BackgroundWorkers::Start() {

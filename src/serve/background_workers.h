@@ -4,7 +4,10 @@
 //                        schema under a running instance);
 //   instance-heartbeat   keeps this instance's row alive for the
 //                        expand/contract interlock (store/instance_store.h);
-//   idempotency-purge    every 10 minutes: records older than 24 hours.
+//   idempotency-purge    every 10 minutes: records older than 24 hours;
+//   api-key-watch        every 250 ms: drops the cache of authenticated keys
+//                        when any key changed (service/api_keys.h), so a
+//                        revoked key stops on every instance within a second.
 // Readiness fails (the "workers" check) when one of them, or the outbox
 // relay's thread, has stopped running.
 //
@@ -21,6 +24,7 @@
 #include "migrate/migration.h"
 #include "serve/health.h"
 #include "serve/periodic_worker.h"
+#include "service/api_keys.h"
 #include "store/instance_store.h"
 
 namespace payments::serve {
@@ -29,7 +33,8 @@ class BackgroundWorkers {
  public:
   // Everything must outlive the workers.
   BackgroundWorkers(db::Pool& pool, Health& health, const std::vector<migrate::Migration>& built_in,
-                    const store::Instance& self, const events::OutboxRelay& relay);
+                    const store::Instance& self, const events::OutboxRelay& relay,
+                    service::KeyAuthenticator& keys);
   BackgroundWorkers(const BackgroundWorkers&) = delete;
   BackgroundWorkers& operator=(const BackgroundWorkers&) = delete;
   ~BackgroundWorkers() { Stop(); }

@@ -11,7 +11,7 @@
 #include "migrate/migration.h"
 #include "migrate/migrator.h"
 #include "service/merchant_service.h"
-#include "store/merchant_store.h"
+#include "store/api_key_store.h"
 #include "telemetry/log.h"
 
 namespace payments::serve {
@@ -27,12 +27,12 @@ payments::Result<DemoMerchant> EnsureDemoMerchant(db::Connection& conn, const st
     std::ifstream in(file);
     DemoMerchant demo;
     if (in >> demo.id >> demo.key) {
-      auto owner = store::FindMerchantByKeyHash(conn, Sha256Hex(demo.key));
+      auto owner = store::FindActiveApiKey(conn, Sha256Hex(demo.key));
       if (!owner) return std::unexpected(owner.error());
-      if (*owner && **owner == demo.id) return demo;
+      if (*owner && (*owner)->merchant_id == demo.id) return demo;
     }
   }
-  auto created = service::CreateMerchant(conn, "Demo merchant");
+  auto created = service::CreateMerchant(conn, "Demo merchant", "serve (embedded default)");
   if (!created) return std::unexpected(created.error());
   {
     std::ofstream out(file, std::ios::trunc);

@@ -1,8 +1,8 @@
 #include "service/merchant_service.h"
 
-#include "core/crypto.h"
 #include "core/ids.h"
 #include "core/redact.h"
+#include "service/api_keys.h"
 
 namespace payments::service {
 
@@ -24,25 +24,16 @@ payments::Status ValidateMerchantName(const std::string& name) {
   return {};
 }
 
-payments::Result<std::string> CreateApiKey(db::Connection& conn, const std::string& merchant_id) {
-  const std::string key = "sk_test_" + RandomBase62(32);
-  if (auto s =
-          store::InsertApiKey(conn, NewId("key"), merchant_id, Sha256Hex(key), key.substr(0, 12));
-      !s) {
-    return std::unexpected(s.error());
-  }
-  return key;
-}
-
-payments::Result<NewMerchant> CreateMerchant(db::Connection& conn, const std::string& name) {
+payments::Result<NewMerchant> CreateMerchant(db::Connection& conn, const std::string& name,
+                                             const std::string& actor) {
   if (auto s = ValidateMerchantName(name); !s) return std::unexpected(s.error());
   NewMerchant m{NewId("mer"), name, ""};
   if (auto b = conn.Exec("BEGIN"); !b) return std::unexpected(b.error());
   auto done = [&]() -> payments::Status {
     if (auto s = store::InsertMerchant(conn, m.id, m.name); !s) return s;
-    auto key = CreateApiKey(conn, m.id);
+    auto key = CreateKeyIn(conn, m.id, KeyMode::kTest, {.actor = actor});
     if (!key) return std::unexpected(key.error());
-    m.secret_key = std::move(*key);
+    m.secret_key = std::move(key->secret);
     return {};
   }();
   if (!done) {

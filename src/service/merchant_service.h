@@ -1,6 +1,6 @@
-// Merchant onboarding: a merchant and its first secret key. The key is
-// random (sk_test_ + 32 base62 characters, ~190 bits), returned once, and
-// stored only as its SHA-256. Thread-safe (stateless).
+// Merchant onboarding: a merchant and its first secret key, a test key
+// (service/api_keys.h), returned once and stored only as its SHA-256.
+// Thread-safe (stateless).
 #pragma once
 
 #include <string>
@@ -19,11 +19,11 @@ struct NewMerchant {
 };
 
 // Validates the name (1–200 characters, no control characters) and creates
-// the merchant with one key in one transaction on conn.
-payments::Result<NewMerchant> CreateMerchant(db::Connection& conn, const std::string& name);
-
-// A fresh secret key for an existing merchant.
-payments::Result<std::string> CreateApiKey(db::Connection& conn, const std::string& merchant_id);
+// the merchant with one key in one transaction on conn; the key's creation is
+// audited under actor.
+payments::Result<NewMerchant> CreateMerchant(
+    db::Connection& conn, const std::string& name,
+    const std::string& actor = "payments merchants create");
 
 payments::Status ValidateMerchantName(const std::string& name);
 

@@ -13,7 +13,6 @@
 #include "payments/payment_json.h"
 #include "store/event_store.h"
 #include "store/idempotency_store.h"
-#include "store/merchant_store.h"
 #include "telemetry/log.h"
 
 namespace payments::service {
@@ -406,28 +405,6 @@ payments::Result<std::map<std::string, int64_t>> PaymentService::Balance(
     const std::string& merchant_id) {
   return db::Read(pool_,
                   [&](db::Connection& conn) { return store::MerchantBalance(conn, merchant_id); });
-}
-
-payments::Result<std::optional<std::string>> PaymentService::Authenticate(
-    const std::string& secret_key) {
-  const std::string hash = Sha256Hex(secret_key);
-  const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard lock(mu_);
-    auto it = auth_cache_.find(hash);
-    if (it != auth_cache_.end() && it->second.expires > now) {
-      return std::optional<std::string>(it->second.merchant_id);
-    }
-  }
-  auto found = db::Read(
-      pool_, [&](db::Connection& conn) { return store::FindMerchantByKeyHash(conn, hash); });
-  if (!found) return std::unexpected(found.error());
-  if (*found) {
-    std::lock_guard lock(mu_);
-    if (auth_cache_.size() > 10'000) auth_cache_.clear();
-    auth_cache_[hash] = CachedKey{**found, now + options_.auth_cache_ttl};
-  }
-  return *found;
 }
 
 }  // namespace payments::service

@@ -45,7 +45,6 @@ struct RefundInput {
 
 struct ServiceOptions {
   std::chrono::milliseconds idempotency_lock{30'000};
-  std::chrono::seconds auth_cache_ttl{10};
   int group_commit = 64;        // requests per shared transaction; 1: each its own
   std::string fingerprint_key;  // HMAC key for card fingerprints and request hashes
   // The key before a rotation: a retry of a request made under it still
@@ -96,11 +95,6 @@ class PaymentService {
       const std::string& merchant_id, int limit, const std::optional<std::string>& starting_after);
   payments::Result<std::map<std::string, int64_t>> Balance(const std::string& merchant_id);
 
-  // The merchant owning an active secret key; nullopt when the key is unknown.
-  // Positive answers are cached for auth_cache_ttl (a revoked key keeps
-  // working that long on an instance that saw it).
-  payments::Result<std::optional<std::string>> Authenticate(const std::string& secret_key);
-
   // The keyed hash that identifies a request for idempotency (never the raw body).
   std::string RequestHash(std::string_view method, std::string_view path,
                           std::string_view canonical_body) const;
@@ -132,11 +126,6 @@ class PaymentService {
   CardTestingGuard card_testing_;
 
   mutable std::mutex mu_;
-  struct CachedKey {
-    std::string merchant_id;
-    std::chrono::steady_clock::time_point expires;
-  };
-  std::unordered_map<std::string, CachedKey> auth_cache_;
   std::map<std::string, int64_t> outcomes_;
   std::map<std::string, int64_t> calls_;
 };

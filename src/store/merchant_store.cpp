@@ -3,14 +3,11 @@
 namespace payments::store {
 namespace {
 
-constexpr db::Statement kFindByKey{
-    "merchants.find_by_key",
-    "SELECT merchant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"};
-
 constexpr std::string_view kListColumns =
     "SELECT m.id, m.name, to_char(m.created_at AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-    "(SELECT count(*) FROM api_keys k WHERE k.merchant_id = m.id AND k.revoked_at IS NULL) "
+    "(SELECT count(*) FROM api_keys k WHERE k.merchant_id = m.id AND k.revoked_at IS NULL "
+    "AND (k.expires_at IS NULL OR k.expires_at > now())) "
     "FROM merchants m ";
 
 MerchantRow ReadMerchant(const db::Rows& rows, int r) {
@@ -27,22 +24,10 @@ payments::Status InsertMerchant(db::Connection& conn, const std::string& id,
   return {};
 }
 
-payments::Status InsertApiKey(db::Connection& conn, const std::string& key_id,
-                              const std::string& merchant_id, const std::string& key_hash,
-                              const std::string& key_prefix) {
-  auto r = conn.Exec(
-      "INSERT INTO api_keys (id, merchant_id, key_hash, key_prefix) VALUES ($1, $2, $3, $4)",
-      db::Params().Add(key_id).Add(merchant_id).Add(key_hash).Add(key_prefix));
-  if (!r) return std::unexpected(r.error());
-  return {};
-}
-
-payments::Result<std::optional<std::string>> FindMerchantByKeyHash(db::Connection& conn,
-                                                                   const std::string& key_hash) {
-  auto rows = conn.Run(kFindByKey, db::Params().Add(key_hash));
+payments::Result<bool> MerchantExists(db::Connection& conn, const std::string& id) {
+  auto rows = conn.Exec("SELECT 1 FROM merchants WHERE id = $1", db::Params().Add(id));
   if (!rows) return std::unexpected(rows.error());
-  if (rows->empty()) return std::optional<std::string>();
-  return std::optional<std::string>(rows->String(0, 0));
+  return !rows->empty();
 }
 
 payments::Result<std::vector<MerchantRow>> ListMerchants(db::Connection& conn) {

@@ -1,5 +1,5 @@
-// Merchants and their API keys. Keys are stored as SHA-256 hashes only, with
-// a short prefix for display. Functions take the caller's connection.
+// Merchants (their API keys: store/api_key_store.h). Functions take the
+// caller's connection.
 // Thread-compatible.
 #pragma once
 
@@ -21,12 +21,7 @@ struct MerchantRow {
 
 payments::Status InsertMerchant(db::Connection& conn, const std::string& id,
                                 const std::string& name);
-payments::Status InsertApiKey(db::Connection& conn, const std::string& key_id,
-                              const std::string& merchant_id, const std::string& key_hash,
-                              const std::string& key_prefix);
-// The merchant owning an active key with this hash, if any.
-payments::Result<std::optional<std::string>> FindMerchantByKeyHash(db::Connection& conn,
-                                                                   const std::string& key_hash);
+payments::Result<bool> MerchantExists(db::Connection& conn, const std::string& id);
 payments::Result<std::vector<MerchantRow>> ListMerchants(db::Connection& conn);
 payments::Result<std::optional<MerchantRow>> FindMerchantByName(db::Connection& conn,
                                                                 const std::string& name);
