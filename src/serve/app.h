@@ -12,6 +12,10 @@
 //      within shutdown_timeout; workers stop; the pool closes; exit 0.
 // A second signal, or the timeout, cuts it short with a non-zero exit code and
 // a log line naming the requests that were cut off.
+//
+// With a TLS certificate and key the public listener speaks TLS only; SIGHUP
+// re-reads them for new connections (a failed reload keeps the loaded ones).
+// Without, SIGHUP is logged and ignored.
 #pragma once
 
 #include <chrono>
@@ -40,6 +44,10 @@ struct ServeConfig {
   // at the 64 KiB body and 16 KiB header limits, 1,000 busy connections need
   // about 80 MiB, inside deploy/'s 256 MiB beside the pools and caches.
   int max_connections = 1000;
+  // PEM files of the public listener's certificate chain and private key:
+  // both set, it speaks TLS only (docs/security.md, "TLS"); neither, plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::chrono::milliseconds idempotency_lock{30000};
   std::chrono::milliseconds liveness_stall{5000};
   std::chrono::milliseconds statement_timeout{5000};
