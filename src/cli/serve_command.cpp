@@ -136,6 +136,13 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->envname("PAYMENTS_MAX_CONNECTIONS")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  sub->add_option("--tls-cert-file", config->tls_cert_file,
+                  "PEM certificate chain of the public listener; with --tls-key-file it speaks "
+                  "TLS only (re-read on SIGHUP)")
+      ->envname("PAYMENTS_TLS_CERT_FILE");
+  sub->add_option("--tls-key-file", config->tls_key_file,
+                  "PEM private key of that certificate (not encrypted)")
+      ->envname("PAYMENTS_TLS_KEY_FILE");
   AddMillis(sub, "--idempotency-lock", config->idempotency_lock, "PAYMENTS_IDEMPOTENCY_LOCK",
             "How long a claimed Idempotency-Key stays locked if its request dies");
   AddMillis(sub, "--liveness-stall", config->liveness_stall, "PAYMENTS_LIVENESS_STALL",
@@ -204,6 +211,14 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
     }
     if (auto proxies = http::TrustedProxies::Parse(config->trusted_proxies); !proxies) {
       PrintError(proxies.error().message);
+      exit_code = 2;
+      return;
+    }
+    if (config->tls_cert_file.empty() != config->tls_key_file.empty()) {
+      PrintError(
+          config->tls_cert_file.empty()
+              ? "PAYMENTS_TLS_KEY_FILE is set without PAYMENTS_TLS_CERT_FILE; TLS needs both"
+              : "PAYMENTS_TLS_CERT_FILE is set without PAYMENTS_TLS_KEY_FILE; TLS needs both");
       exit_code = 2;
       return;
     }

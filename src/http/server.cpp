@@ -1,7 +1,7 @@
-// About 590 lines, one file on purpose: the listener (with its connection
-// cap and accept backoff), its Session (one connection's read, dispatch and
-// write loop) and the drain controls share Server::Impl's private state
-// (loops, connections, the in-flight table);
+// About 700 lines, one file on purpose: the listener (with its connection
+// cap and accept backoff), its Session (one connection's TLS handshake, read,
+// dispatch and write loop) and the drain controls share Server::Impl's
+// private state (loops, connections, the in-flight table);
 // splitting them would put that state in a header with no other user.
 #include "http/server.h"
 
@@ -9,16 +9,19 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <charconv>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -26,6 +29,7 @@
 #include "core/ids.h"
 #include "core/redact.h"
 #include "http/request_head.h"
+#include "http/tls_context.h"
 #include "telemetry/log.h"
 
 namespace payments::http {
@@ -35,6 +39,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 class Session;
 
@@ -189,6 +194,16 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
     std::lock_guard lock(mu_);
     in_flight_.erase(key);
   }
+  // A client's failed handshake: counted, and logged the first time and every
+  // 1,000th only, so that a scan of the port cannot flood the log.
+  void CountHandshakeFailure(const beast::error_code& ec) {
+    const int64_t failures = ++tls_handshake_failures_;
+    if (failures == 1 || failures % 1000 == 0) {
+      log::Info("TLS handshake failed", {{"listener", options_.name},
+                                         {"error", ec.message()},
+                                         {"tls_handshake_failures", failures}});
+    }
+  }
 
   const ServerOptions options_;
   const AsyncHandler handler_;
@@ -213,36 +228,110 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   bool accept_paused_ = false;  // at max_connections, no accept pending
   int64_t accept_pauses_ = 0;
   int64_t accept_errors_ = 0;
+  std::atomic<int64_t> tls_handshake_failures_{0};
   bool stopped_ = false;
 };
 
+// One connection, as the Impl sees it: the drain and stop controls, called
+// on the session's strand. The request path calls no virtual function.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Server::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+  explicit Session(std::shared_ptr<Server::Impl> server) : server_(std::move(server)) {}
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  virtual ~Session() { server_->Unregister(this); }
 
-  ~Session() { server_->Unregister(this); }
+  virtual void Start() = 0;
+  // Called on the session's strand by StopAccepting.
+  virtual void CloseIfIdle() = 0;
+  // Called on the session's strand by Stop.
+  virtual void ForceClose() = 0;
+  virtual asio::any_io_executor executor() = 0;
 
-  void Start() {
+ protected:
+  std::shared_ptr<Server::Impl> server_;
+};
+
+// A connection over plain TCP (beast::tcp_stream) or TLS (TlsStream): one
+// code path, the TLS steps chosen at compile time, so plain HTTP pays nothing
+// for TLS.
+template <class Stream>
+class BasicSession final : public Session {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  struct NoContext {};
+
+ public:
+  using Context = std::conditional_t<kTls, std::shared_ptr<asio::ssl::context>, NoContext>;
+
+  // A TLS session holds the context it was accepted with for its life.
+  BasicSession(tcp::socket socket, std::shared_ptr<Server::Impl> server, Context context)
+      : Session(std::move(server)),
+        context_(std::move(context)),
+        stream_(MakeStream(std::move(socket), context_)) {}
+
+  void Start() override {
     beast::error_code ec;
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    Tcp().socket().set_option(tcp::no_delay(true), ec);
+    const auto remote = Tcp().socket().remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", remote.address().to_string(), remote.port());
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
+    if constexpr (kTls) {
+      asio::dispatch(stream_.get_executor(), [self = Self()] { self->Handshake(); });
+    } else {
+      asio::dispatch(stream_.get_executor(), [self = Self()] { self->WaitForRequest(); });
+    }
   }
 
-  // Called on the session's strand by StopAccepting.
-  void CloseIfIdle() {
+  void CloseIfIdle() override {
     close_when_done_ = true;
     if (state_ == State::kIdle) Shutdown();
   }
 
-  // Called on the session's strand by Stop.
-  void ForceClose() { Shutdown(); }
+  void ForceClose() override { Shutdown(); }
 
-  asio::any_io_executor executor() { return stream_.get_executor(); }
+  asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
+  static Stream MakeStream(tcp::socket socket, Context& context) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *context);
+    } else {
+      (void)context;
+      return Stream(std::move(socket));
+    }
+  }
+
+  std::shared_ptr<BasicSession> Self() {
+    return std::static_pointer_cast<BasicSession>(shared_from_this());
+  }
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  // The handshake has the read timeout: a client that connects and sends
+  // nothing gives its slot back then. Until it is done the connection is
+  // idle (no request has begun), so a drain closes it.
+  void Handshake() {
+    state_ = State::kIdle;
+    Tcp().expires_after(server_->options_.read_timeout);
+    stream_.async_handshake(asio::ssl::stream_base::server, [self = Self()](beast::error_code ec) {
+      if (self->state_ == State::kClosed) return;  // closed by a drain
+      if (ec) {
+        self->server_->CountHandshakeFailure(ec);
+        self->Shutdown();
+        return;
+      }
+      self->WaitForRequest();
+    });
+  }
+
+  // After the last response: close_notify, without waiting for the client's
+  // (its answer is whole; one that never replies must not hold the slot),
+  // then the socket closes.
+  void CloseNotify() {
+    SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
+    Tcp().expires_after(server_->options_.read_timeout);
+    stream_.async_shutdown([self = Self()](beast::error_code) { self->Shutdown(); });
+  }
+
   enum class State { kIdle, kReading, kHandling, kWriting, kClosed };
 
   void WaitForRequest() {
@@ -260,25 +349,23 @@ class Session : public std::enable_shared_from_this<Session> {
     // Wait for the first bytes ourselves, so that until they come the
     // connection counts as idle and a drain may close it.
     state_ = State::kIdle;
-    stream_.expires_after(server_->options_.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
-                              if (ec) {
-                                self->Shutdown();
-                                return;
-                              }
-                              self->buffer_.commit(n);
-                              self->ReadHeader();
-                            });
+    Tcp().expires_after(server_->options_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = Self()](beast::error_code ec, size_t n) {
+      if (ec) {
+        self->Shutdown();
+        return;
+      }
+      self->buffer_.commit(n);
+      self->ReadHeader();
+    });
   }
 
   void ReadHeader() {
     state_ = State::kReading;
     started_ = Clock::now();
-    stream_.expires_after(server_->options_.read_timeout);
-    bhttp::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    Tcp().expires_after(server_->options_.read_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -294,28 +381,26 @@ class Session : public std::enable_shared_from_this<Session> {
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                        req.version());
-      bhttp::async_write(stream_, *cont,
-                         [self = shared_from_this(), cont](beast::error_code ec, size_t) {
-                           if (ec) {
-                             self->Shutdown();
-                             return;
-                           }
-                           self->ReadBody();
-                         });
+      bhttp::async_write(stream_, *cont, [self = Self(), cont](beast::error_code ec, size_t) {
+        if (ec) {
+          self->Shutdown();
+          return;
+        }
+        self->ReadBody();
+      });
       return;
     }
     ReadBody();
   }
 
   void ReadBody() {
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec) {
-                          self->OnReadError(ec);
-                          return;
-                        }
-                        self->Dispatch();
-                      });
+    bhttp::async_read(stream_, buffer_, *parser_, [self = Self()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->OnReadError(ec);
+        return;
+      }
+      self->Dispatch();
+    });
   }
 
   void OnReadError(beast::error_code ec) {
@@ -327,7 +412,8 @@ class Session : public std::enable_shared_from_this<Session> {
       WriteProtocolError({431, "headers_too_large", "request headers are too large"});
     } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
                ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-               ec == asio::error::connection_reset) {
+               ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated) {
+      // (stream_truncated: a TLS client that closed without close_notify.)
       Shutdown();
     } else {
       // Beast's own message names the rule broken, never the bytes.
@@ -354,8 +440,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // client's text, a card number in it masked.
     in_flight_key_ = server_->AddInFlight(fmt::format(
         "{} {} ({})", request_->method, RedactForClient(request_->path), request_->request_id));
-    stream_.expires_never();
-    Done done = [self = shared_from_this()](Response response) {
+    Tcp().expires_never();
+    Done done = [self = Self()](Response response) {
       asio::post(self->executor(),
                  [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
     };
@@ -408,10 +494,9 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!keep_alive_) response.SetHeader("Connection", "close");
       server_->observer_(*request_, response, Clock::now() - started_);
     }
-    stream_.expires_after(server_->options_.read_timeout);
-    bhttp::async_write(stream_, *res_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnWrite(ec);
-    });
+    Tcp().expires_after(server_->options_.read_timeout);
+    bhttp::async_write(stream_, *res_,
+                       [self = Self()](beast::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(beast::error_code ec) {
@@ -419,6 +504,12 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.reset();
     res_.reset();
     if (ec || !keep_alive_) {
+      if constexpr (kTls) {
+        if (!ec) {
+          CloseNotify();
+          return;
+        }
+      }
       Shutdown();
       return;
     }
@@ -430,18 +521,18 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::kClosed;
     if (in_flight_key_ != 0) server_->RemoveInFlight(std::exchange(in_flight_key_, 0));
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Tcp().close();
   }
 
-  beast::tcp_stream stream_;
+  [[no_unique_address]] Context context_;  // before stream_, which refers to it
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::string_body>> res_;
   std::shared_ptr<Request> request_;
   RequestTarget target_;
   uint64_t in_flight_key_ = 0;  // 0: not in flight
-  std::shared_ptr<Server::Impl> server_;
   std::string remote_;
   State state_ = State::kIdle;
   bool keep_alive_ = true;
@@ -474,7 +565,14 @@ void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  auto session = std::make_shared<Session>(std::move(socket), shared_from_this());
+  std::shared_ptr<Session> session;
+  if (options_.tls) {
+    session = std::make_shared<BasicSession<TlsStream>>(std::move(socket), shared_from_this(),
+                                                        options_.tls->Current());
+  } else {
+    session = std::make_shared<BasicSession<beast::tcp_stream>>(
+        std::move(socket), shared_from_this(), BasicSession<beast::tcp_stream>::Context{});
+  }
   const bool paused = RegisterAtCap(session.get(), session);
   session->Start();
   if (!paused) Accept();
@@ -585,6 +683,10 @@ int64_t Server::accept_errors() const {
   std::lock_guard lock(impl_->mu_);
   return impl_->accept_errors_;
 }
+
+int64_t Server::tls_handshake_failures() const { return impl_->tls_handshake_failures_.load(); }
+
+bool Server::tls() const { return impl_->options_.tls != nullptr; }
 
 Clock::time_point Server::last_tick() const { return impl_->LastTick(); }
 

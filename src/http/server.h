@@ -26,6 +26,12 @@
 // (CurrentLoop() is the loop to give fibers::Start), or elsewhere (a worker
 // pool). A timer ticks on each loop so /livez can tell a stuck one.
 //
+// With ServerOptions::tls set the listener speaks TLS only (http/tls_context.h):
+// each connection's handshake must finish within read_timeout, counts
+// against max_connections like any connection, and a failed one is counted
+// (tls_handshake_failures), never answered. A connection keeps the TLS
+// context it was accepted with; a reload changes only later ones.
+//
 // Thread-safe: all public methods may be called from any thread.
 #pragma once
 
@@ -46,6 +52,8 @@ class io_context;
 
 namespace payments::http {
 
+class ServerTls;
+
 struct ServerOptions {
   std::string name = "public";  // for logs and metrics
   size_t body_limit = 64 * 1024;
@@ -61,6 +69,8 @@ struct ServerOptions {
   // After accept fails for want of file descriptors (EMFILE, ENFILE, ENOBUFS,
   // ENOMEM) the next attempt waits this long instead of spinning a core.
   std::chrono::milliseconds accept_backoff{100};
+  // The certificate and key of a TLS listener; null: plain HTTP.
+  std::shared_ptr<const ServerTls> tls{};
 };
 
 using Done = std::function<void(Response)>;
@@ -95,6 +105,9 @@ class Server {
   // followed by accept_backoff), since Start.
   int64_t accept_pauses() const;
   int64_t accept_errors() const;
+  // TLS handshakes that failed or timed out (a TLS listener), since Start.
+  int64_t tls_handshake_failures() const;
+  bool tls() const;
   // Last tick of the event loop; stale when the loop is stuck.
   std::chrono::steady_clock::time_point last_tick() const;
   // "POST /v1/payments (req_...)" for each request still being handled.

@@ -25,6 +25,21 @@ void WriteServerMetrics(const Server* server, std::string_view listener,
   if (server != nullptr) {
     w.Sample("payments_http_accept_errors_total", {{"listener", name}}, server->accept_errors());
   }
+  w.Family("payments_http_tls_handshake_failures_total", "counter",
+           "TLS handshakes that failed or timed out (a TLS listener only).");
+  if (server != nullptr && server->tls()) {
+    w.Sample("payments_http_tls_handshake_failures_total", {{"listener", name}},
+             server->tls_handshake_failures());
+  }
+}
+
+void WriteTlsMetrics(const ServerTls* tls, telemetry::MetricsWriter& w) {
+  w.Family("payments_tls_reloads_total", "counter",
+           "Reloads of the TLS certificate and key (SIGHUP); on error the previous one stays.");
+  if (tls != nullptr) {
+    w.Sample("payments_tls_reloads_total", {{"result", "ok"}}, tls->reloads_ok());
+    w.Sample("payments_tls_reloads_total", {{"result", "error"}}, tls->reloads_failed());
+  }
 }
 
 }  // namespace payments::http

@@ -27,6 +27,7 @@
 #include "flags/flag_source.h"
 #include "http/server.h"
 #include "http/server_metrics.h"
+#include "http/tls_context.h"
 #include "migrate/migration.h"
 #include "serve/access_log.h"
 #include "serve/admin_api.h"
@@ -75,6 +76,9 @@ class Lifecycle {
  public:
   Lifecycle(const ServeConfig& config, SignalWatcher& signals)
       : config_(config), signals_(signals), started_(Clock::now()) {}
+  Lifecycle(const Lifecycle&) = delete;
+  Lifecycle& operator=(const Lifecycle&) = delete;
+  ~Lifecycle() { signals_.OnHangup(nullptr); }  // before the parts it reloads go
 
   int Run() {
     if (int code = Prepare(); code != 0) return code;
@@ -114,6 +118,17 @@ class Lifecycle {
     }
     public_address_ = *public_address;
     admin_address_ = *admin_address;
+    if (!config_.tls_cert_file.empty()) {
+      auto tls = http::ServerTls::Load(
+          {.cert_file = config_.tls_cert_file, .key_file = config_.tls_key_file});
+      if (!tls) {
+        std::fprintf(stderr, "payments: error: %s\n", tls.error().message.c_str());
+        return 2;
+      }
+      tls_ = std::move(*tls);
+      LogCertificate("TLS certificate loaded", tls_->info());
+    }
+    signals_.OnHangup([this] { ReloadTls(); });
     auto built_in = migrate::LoadEmbeddedMigrations();
     if (!built_in) {
       log::Error("the embedded migrations are unreadable", {{"error", built_in.error().message}});
@@ -169,6 +184,28 @@ class Lifecycle {
                                          .statement_timeout = milliseconds(2000)},
                              .poll_interval = config_.flags_poll_interval});
     return 0;
+  }
+
+  static void LogCertificate(std::string_view message, const http::TlsCertificateInfo& info) {
+    log::Info(message,
+              {{"subject", info.subject}, {"serial", info.serial}, {"not_after", info.not_after}});
+  }
+
+  // SIGHUP, on the signal watcher's thread: new connections get the
+  // certificate and key read now; open ones keep theirs; a failure keeps the
+  // loaded ones and is counted (payments_tls_reloads_total{result="error"}).
+  void ReloadTls() {
+    if (!tls_) {
+      log::Info("SIGHUP ignored", {{"reason", "TLS is not configured"}});
+      return;
+    }
+    auto reloaded = tls_->Reload();
+    if (!reloaded) {
+      log::Error("TLS reload failed; the previous certificate stays in use",
+                 {{"error", reloaded.error().message}});
+      return;
+    }
+    LogCertificate("TLS certificate reloaded", *reloaded);
   }
 
   nlohmann::ordered_json VersionInfo() const {
@@ -366,6 +403,7 @@ class Lifecycle {
       db::WriteGroupCommitMetrics(
           {{"claim", payments_->ClaimGroupStats()}, {"payment", payments_->WriteGroupStats()}}, w);
       http::WriteServerMetrics(public_started_.load(), "public", w);
+      http::WriteTlsMetrics(tls_.get(), w);
       service::WritePaymentMetrics(payments_->Counters(), sandbox_->name(), w);
       rate_limits_->WriteMetrics(w);
       w.Family("payments_ready", "gauge", "1 while /readyz answers 200.");
@@ -393,7 +431,8 @@ class Lifecycle {
                             .idle_timeout = config_.http_idle_timeout,
                             .read_timeout = config_.http_read_timeout,
                             .io_threads = config_.io_threads,
-                            .max_connections = static_cast<size_t>(config_.max_connections)},
+                            .max_connections = static_cast<size_t>(config_.max_connections),
+                            .tls = tls_},
         [this, on_fibers](http::Request req, http::Done done) {
           if (on_fibers) {
             fibers::Start(*http::Server::CurrentLoop(),
@@ -422,6 +461,7 @@ class Lifecycle {
     health_.Set("lifecycle", true);
     log::Info("listening",
               {{"public", public_bound},
+               {"tls", tls_ != nullptr},
                {"admin", admin_bound_},
                {"version", GetBuildInfo().version},
                {"startup_ms",
@@ -465,6 +505,7 @@ class Lifecycle {
   Clock::time_point signalled_;
   HostPort public_address_;
   HostPort admin_address_;
+  std::shared_ptr<http::ServerTls> tls_;  // null: plain HTTP
   std::vector<migrate::Migration> built_in_;
   Health health_;
   telemetry::Metrics metrics_;

@@ -12,6 +12,10 @@
 //      within shutdown_timeout; workers stop; the pool closes; exit 0.
 // A second signal, or the timeout, cuts it short with a non-zero exit code and
 // a log line naming the requests that were cut off.
+//
+// With a TLS certificate and key the public listener speaks TLS only; SIGHUP
+// re-reads them for new connections (a failed reload keeps the loaded ones).
+// Without, SIGHUP is logged and ignored.
 #pragma once
 
 #include <chrono>
@@ -50,6 +54,10 @@ struct ServeConfig {
   double card_testing_decline_ratio = 0.5;
   std::chrono::seconds card_testing_window{60};
   std::chrono::seconds card_testing_pause{300};
+  // PEM files of the public listener's certificate chain and private key:
+  // both set, it speaks TLS only (docs/security.md, "TLS"); neither, plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::chrono::milliseconds idempotency_lock{30000};
   std::chrono::milliseconds liveness_stall{5000};
   std::chrono::milliseconds statement_timeout{5000};

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "telemetry/log.h"
+
 namespace payments::serve {
 namespace {
 
@@ -13,6 +15,7 @@ sigset_t Watched() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);   // a reload, never a stop
   sigaddset(&set, SIGUSR1);  // used only to wake the watcher at exit
   return set;
 }
@@ -37,6 +40,10 @@ void SignalWatcher::Run() {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGUSR1) return;
+    if (sig == SIGHUP) {
+      Hangup();
+      continue;
+    }
     {
       std::lock_guard lock(mu_);
       ++count_;
@@ -44,6 +51,20 @@ void SignalWatcher::Run() {
     }
     cv_.notify_all();
   }
+}
+
+void SignalWatcher::Hangup() {
+  std::lock_guard lock(hangup_mu_);
+  if (on_hangup_) {
+    on_hangup_();
+  } else {
+    log::Info("SIGHUP ignored", {{"reason", "nothing to reload"}});
+  }
+}
+
+void SignalWatcher::OnHangup(std::function<void()> handler) {
+  std::lock_guard lock(hangup_mu_);
+  on_hangup_ = std::move(handler);
 }
 
 int SignalWatcher::WaitFor(int n, std::chrono::milliseconds timeout) {
