@@ -26,6 +26,12 @@
 namespace payments::cli {
 namespace {
 
+// One JSON line on stdout. Text from the database is UTF-8 already; the
+// replace handler keeps a bad byte from ever throwing out of a command.
+void PrintJson(const nlohmann::ordered_json& value) {
+  std::puts(value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+}
+
 using Json = nlohmann::ordered_json;
 
 struct Args {
@@ -98,7 +104,7 @@ void AddCreate(CLI::App& keys, int& exit_code) {
       auto created = service::CreateKey(pool, args->merchant, *mode, args->Change());
       if (!created) return std::unexpected(created.error());
       if (args->json) {
-        std::puts(api::CreatedKeyJson(*created).dump().c_str());
+        PrintJson(api::CreatedKeyJson(*created));
       } else {
         PrintCreated(*created);
       }
@@ -118,10 +124,8 @@ void AddList(CLI::App& keys, int& exit_code) {
       if (args->json) {
         Json data = Json::array();
         for (const auto& k : *listed) data.push_back(api::ApiKeyJson(k));
-        std::puts(
-            api::ListObject(fmt::format("/admin/merchants/{}/keys", args->merchant), data, false)
-                .dump()
-                .c_str());
+        PrintJson(
+            api::ListObject(fmt::format("/admin/merchants/{}/keys", args->merchant), data, false));
         return {};
       }
       std::puts(fmt::format("{:<30}  {:<12}  {:<4}  {:<24}  {:<24}  {}", "ID", "PREFIX", "MODE",
@@ -148,7 +152,7 @@ void AddRevoke(CLI::App& keys, int& exit_code) {
       auto revoked = service::RevokeKey(pool, args->key, args->Change());
       if (!revoked) return std::unexpected(revoked.error());
       if (args->json) {
-        std::puts(api::ApiKeyJson(*revoked).dump().c_str());
+        PrintJson(api::ApiKeyJson(*revoked));
       } else {
         std::printf("revoked %s (%s…) at %s\n", revoked->id.c_str(), revoked->key_prefix.c_str(),
                     OrDash(revoked->revoked_at).c_str());
@@ -176,7 +180,7 @@ void AddRoll(CLI::App& keys, int& exit_code) {
       auto rolled = service::RollKey(pool, args->key, *grace, args->Change());
       if (!rolled) return std::unexpected(rolled.error());
       if (args->json) {
-        std::puts(api::RolledKeyJson(*rolled).dump().c_str());
+        PrintJson(api::RolledKeyJson(*rolled));
         return {};
       }
       PrintCreated(rolled->replacement);
@@ -202,7 +206,7 @@ void AddAudit(CLI::App& keys, int& exit_code) {
       if (args->json) {
         Json data = Json::array();
         for (const auto& r : *records) data.push_back(api::KeyAuditJson(r));
-        std::puts(api::ListObject("/admin/keys/audit", data, false).dump().c_str());
+        PrintJson(api::ListObject("/admin/keys/audit", data, false));
         return {};
       }
       std::puts(fmt::format("{:<24}  {:<6}  {:<30}  {:<12}  {:<20}  {}", "AT", "ACTION", "KEY",

@@ -73,12 +73,14 @@ payments::Result<store::ApiKeyRow> LockUnrevoked(db::Connection& conn, const std
 
 payments::Status Audit(db::Connection& conn, std::string_view action, const store::ApiKeyRow& key,
                        const KeyChange& change, const nlohmann::ordered_json& detail) {
-  return store::InsertApiKeyAudit(conn, {.actor = change.actor,
-                                         .action = std::string(action),
-                                         .key_id = key.id,
-                                         .merchant_id = key.merchant_id,
-                                         .key_prefix = key.key_prefix,
-                                         .detail = detail.dump()});
+  return store::InsertApiKeyAudit(
+      conn,
+      {.actor = change.actor,
+       .action = std::string(action),
+       .key_id = key.id,
+       .merchant_id = key.merchant_id,
+       .key_prefix = key.key_prefix,
+       .detail = detail.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)});
 }
 
 payments::Result<CreatedKey> InsertKey(db::Connection& conn, const std::string& merchant_id,
