@@ -1,6 +1,7 @@
 // Fuzzes the query string of the public API: http::ParseQuery
-// (http/json_body.h) and api::ParseListParams (api/requests.h), which every
-// list endpoint calls on the raw query of an authenticated request.
+// (http/json_body.h) and api::ParseListParams, ParsePaymentListParams and
+// ParseRefundListParams (api/requests.h), which the list endpoints call on the
+// raw query of an authenticated request.
 //
 // Input: the query string as it follows '?' in the request target.
 // Checks, beyond not crashing:
@@ -8,6 +9,9 @@
 //     percent-encoding it again parses back to the same parameters;
 //   - ParseListParams succeeds only when ParseQuery does, and then holds a
 //     limit of 1..100 and a non-empty starting_after (if any);
+//   - the payment and refund lists accept whatever ParseListParams does, and
+//     more only through their own filters (a time from 0 to year 9999, a
+//     non-empty payment id);
 //   - every error is InvalidRequest with a code and a message.
 #include <algorithm>
 #include <cstddef>
@@ -73,5 +77,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     CheckError(list.error());
   }
+
+  const auto payment_list = payments::api::ParsePaymentListParams(query);
+  if (payment_list) {
+    FUZZ_CHECK(params.has_value());
+    for (const auto& t : {payment_list->filter.created_gte, payment_list->filter.created_lt}) {
+      FUZZ_CHECK(!t || (*t >= 0 && *t <= 253'402'300'799));
+    }
+  } else {
+    CheckError(payment_list.error());
+  }
+  if (list) FUZZ_CHECK(payment_list.has_value());
+
+  const auto refund_list = payments::api::ParseRefundListParams(query);
+  if (refund_list) {
+    FUZZ_CHECK(params.has_value());
+    FUZZ_CHECK(!refund_list->payment || !refund_list->payment->empty());
+  } else {
+    CheckError(refund_list.error());
+  }
+  if (list) FUZZ_CHECK(refund_list.has_value());
   return 0;
 }

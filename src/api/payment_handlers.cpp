@@ -110,13 +110,31 @@ http::Response GetPayment(PaymentService& payments, http::Request& req, const Me
 
 http::Response ListPayments(PaymentService& payments, http::Request& req,
                             const Merchant& merchant) {
-  auto params = ParseListParams(req.query);
+  auto params = ParsePaymentListParams(req.query);
   if (!params) return FromError(params.error());
-  auto page = payments.ListPayments(merchant.id(), params->limit, params->starting_after);
+  auto page = payments.ListPayments(merchant.id(), params->filter, params->page.limit,
+                                    params->page.starting_after);
   if (!page) return FromError(page.error());
   nlohmann::ordered_json data = nlohmann::ordered_json::array();
   for (const Payment& p : page->payments) data.push_back(PaymentToJson(p));
   return Json(200, ListObject("/v1/payments", std::move(data), page->has_more));
+}
+
+http::Response GetRefund(PaymentService& payments, http::Request& req, const Merchant& merchant) {
+  auto refund = payments.GetRefund(merchant.id(), std::string(req.PathParam("id")));
+  if (!refund) return FromError(refund.error());
+  return Json(200, RefundToJson(*refund));
+}
+
+http::Response ListRefunds(PaymentService& payments, http::Request& req, const Merchant& merchant) {
+  auto params = ParseRefundListParams(req.query);
+  if (!params) return FromError(params.error());
+  auto page = payments.ListRefunds(merchant.id(), params->payment, params->page.limit,
+                                   params->page.starting_after);
+  if (!page) return FromError(page.error());
+  nlohmann::ordered_json data = nlohmann::ordered_json::array();
+  for (const Refund& r : page->refunds) data.push_back(RefundToJson(r));
+  return Json(200, ListObject("/v1/refunds", std::move(data), page->has_more));
 }
 
 http::Response GetBalance(PaymentService& payments, http::Request& req, const Merchant& merchant) {
@@ -144,6 +162,8 @@ void RegisterPaymentRoutes(PublicApi& api, PaymentService& payments) {
   api.AddForMerchant("POST", "/v1/payments/{id}/capture", bind(CapturePayment));
   api.AddForMerchant("POST", "/v1/payments/{id}/cancel", bind(CancelPayment));
   api.AddForMerchant("POST", "/v1/payments/{id}/refunds", bind(RefundPayment));
+  api.AddForMerchant("GET", "/v1/refunds", bind(ListRefunds));
+  api.AddForMerchant("GET", "/v1/refunds/{id}", bind(GetRefund));
   api.AddForMerchant("GET", "/v1/balance", bind(GetBalance));
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <set>
 
 #include "core/money.h"
@@ -273,7 +274,23 @@ payments::Result<service::RefundInput> ParseRefund(const json& body) {
   return in;
 }
 
-payments::Result<ListParams> ParseListParams(std::string_view query) {
+namespace {
+
+// An object id as a cursor or a filter: what ids are made of, bounded.
+bool IsObjectId(std::string_view value) {
+  return !value.empty() && value.size() <= 64 &&
+         std::all_of(value.begin(), value.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_';
+         });
+}
+
+// A parameter the page does not know, offered to the list's own filters:
+// true when taken, false when unknown to them too.
+using ExtraParam =
+    std::function<payments::Result<bool>(const std::string& key, const std::string& value)>;
+
+payments::Result<ListParams> ParsePage(std::string_view query, const ExtraParam& extra) {
   auto q = http::ParseQuery(query);
   if (!q) return std::unexpected(q.error());
   ListParams out;
@@ -286,21 +303,86 @@ payments::Result<ListParams> ParseListParams(std::string_view query) {
                                        "limit must be an integer from 1 to 100.", "limit"));
       }
       out.limit = limit;
-    } else if (key == "starting_after") {
-      if (value.empty() || value.size() > 64 ||
-          !std::all_of(value.begin(), value.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   c == '_';
-          })) {
+      continue;
+    }
+    if (key == "starting_after") {
+      if (!IsObjectId(value)) {
         return std::unexpected(Invalid("parameter_invalid_string",
                                        "starting_after must be an object id.", "starting_after"));
       }
       out.starting_after = value;
-    } else {
+      continue;
+    }
+    payments::Result<bool> taken = extra ? extra(key, value) : false;
+    if (!taken) return std::unexpected(taken.error());
+    if (!*taken) {
       return std::unexpected(
           Invalid("parameter_unknown", fmt::format("Received unknown parameter: {}", key), key));
     }
   }
+  return out;
+}
+
+// A Unix time in seconds, from 1970 to the end of year 9999.
+payments::Result<int64_t> ParseUnixSeconds(const std::string& key, const std::string& value) {
+  int64_t seconds = -1;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc() || ptr != value.data() + value.size() || seconds < 0 ||
+      seconds > 253'402'300'799) {
+    return std::unexpected(Invalid("parameter_invalid_integer",
+                                   fmt::format("{} must be a Unix time in seconds.", key), key));
+  }
+  return seconds;
+}
+
+}  // namespace
+
+payments::Result<ListParams> ParseListParams(std::string_view query) {
+  return ParsePage(query, nullptr);
+}
+
+payments::Result<PaymentListParams> ParsePaymentListParams(std::string_view query) {
+  PaymentListParams out;
+  auto page = ParsePage(
+      query, [&](const std::string& key, const std::string& value) -> payments::Result<bool> {
+        if (key == "status") {
+          out.filter.status = ParsePaymentStatus(value);
+          if (!out.filter.status) {
+            return std::unexpected(Invalid("parameter_invalid_string",
+                                           "status must be one of authorized, captured, "
+                                           "partially_refunded, refunded, canceled "
+                                           "or failed.",
+                                           "status"));
+          }
+          return true;
+        }
+        if (key == "created[gte]" || key == "created[lt]") {
+          auto seconds = ParseUnixSeconds(key, value);
+          if (!seconds) return std::unexpected(seconds.error());
+          (key == "created[gte]" ? out.filter.created_gte : out.filter.created_lt) = *seconds;
+          return true;
+        }
+        return false;
+      });
+  if (!page) return std::unexpected(page.error());
+  out.page = std::move(*page);
+  return out;
+}
+
+payments::Result<RefundListParams> ParseRefundListParams(std::string_view query) {
+  RefundListParams out;
+  auto page = ParsePage(
+      query, [&](const std::string& key, const std::string& value) -> payments::Result<bool> {
+        if (key != "payment") return false;
+        if (!IsObjectId(value)) {
+          return std::unexpected(
+              Invalid("parameter_invalid_string", "payment must be a payment id.", "payment"));
+        }
+        out.payment = value;
+        return true;
+      });
+  if (!page) return std::unexpected(page.error());
+  out.page = std::move(*page);
   return out;
 }
 

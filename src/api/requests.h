@@ -27,6 +27,21 @@ struct ListParams {
 };
 payments::Result<ListParams> ParseListParams(std::string_view query);
 
+// GET /v1/payments: the page and status, created[gte], created[lt] (Unix
+// seconds; gte inclusive, lt exclusive).
+struct PaymentListParams {
+  ListParams page;
+  store::PaymentFilter filter;
+};
+payments::Result<PaymentListParams> ParsePaymentListParams(std::string_view query);
+
+// GET /v1/refunds: the page and payment (one payment's refunds).
+struct RefundListParams {
+  ListParams page;
+  std::optional<std::string> payment;
+};
+payments::Result<RefundListParams> ParseRefundListParams(std::string_view query);
+
 // An Idempotency-Key header: 1–255 printable ASCII characters.
 payments::Status ValidateIdempotencyKey(std::string_view key);
 

@@ -219,6 +219,52 @@ TEST(ParseListParamsTest, LimitAndCursorAreChecked) {
   EXPECT_EQ(unknown.error().code, "parameter_unknown");
 }
 
+TEST(ParsePaymentListParamsTest, StatusAndCreationTimeNarrowTheList) {
+  auto ok = ParsePaymentListParams(
+      "status=partially_refunded&created%5Bgte%5D=1764000000&created[lt]=1764003600&limit=5");
+  ASSERT_THAT(ok, IsOk());
+  EXPECT_EQ(ok->filter.status, PaymentStatus::kPartiallyRefunded);
+  EXPECT_EQ(ok->filter.created_gte, 1764000000);
+  EXPECT_EQ(ok->filter.created_lt, 1764003600);
+  EXPECT_EQ(ok->page.limit, 5);
+  struct Case {
+    const char* query;
+    const char* param;
+  };
+  for (const Case& c :
+       {Case{"status=pending", "status"}, Case{"status=", "status"},
+        Case{"status=Captured", "status"}, Case{"created[gte]=-1", "created[gte]"},
+        Case{"created[gte]=1.5", "created[gte]"}, Case{"created[lt]=253402300800", "created[lt]"},
+        Case{"created[lt]=99999999999999999999", "created[lt]"},
+        Case{"created[gt]=1", "created[gt]"}, Case{"payment=pay_1", "payment"}}) {
+    auto r = ParsePaymentListParams(c.query);
+    ASSERT_FALSE(r) << c.query;
+    EXPECT_EQ(r.error().param, c.param) << c.query;
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidRequest) << c.query;
+  }
+  auto twice = ParsePaymentListParams("status=failed&status=captured");
+  ASSERT_FALSE(twice);
+}
+
+TEST(ParseRefundListParamsTest, PaymentNarrowsTheList) {
+  auto ok = ParseRefundListParams("payment=pay_123&starting_after=re_9");
+  ASSERT_THAT(ok, IsOk());
+  EXPECT_EQ(ok->payment, "pay_123");
+  EXPECT_EQ(ok->page.starting_after, "re_9");
+  EXPECT_FALSE(ParseRefundListParams("")->payment);
+  for (const char* query : {"payment=", "payment=pay'1", "payment=a.b"}) {
+    auto r = ParseRefundListParams(query);
+    ASSERT_FALSE(r) << query;
+    EXPECT_EQ(r.error().param, "payment") << query;
+  }
+  auto long_id = ParseRefundListParams("payment=pay_" + std::string(80, 'a'));
+  ASSERT_FALSE(long_id);
+  EXPECT_EQ(long_id.error().param, "payment");
+  auto unknown = ParseRefundListParams("status=succeeded");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "parameter_unknown");
+}
+
 TEST(ValidateIdempotencyKeyTest, IsOneTo255PrintableAsciiCharacters) {
   EXPECT_THAT(ValidateIdempotencyKey("order-42"), IsOk());
   EXPECT_EQ(ValidateIdempotencyKey("order-4242424242424242").error().code,

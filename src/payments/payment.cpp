@@ -49,6 +49,13 @@ std::string_view ToString(RefundStatus status) {
   return status == RefundStatus::kSucceeded ? "succeeded" : "failed";
 }
 
+std::optional<RefundStatus> ParseRefundStatus(std::string_view text) {
+  for (RefundStatus s : {RefundStatus::kSucceeded, RefundStatus::kFailed}) {
+    if (ToString(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
 payments::Result<int64_t> PlanCapture(const Payment& p, std::optional<int64_t> requested) {
   if (p.status != PaymentStatus::kAuthorized) {
     return std::unexpected(Unexpected(p, "capture", "authorized"));

@@ -62,6 +62,7 @@ struct Payment {
 
 enum class RefundStatus { kSucceeded, kFailed };
 std::string_view ToString(RefundStatus status);
+std::optional<RefundStatus> ParseRefundStatus(std::string_view text);
 
 struct Refund {
   std::string id;

@@ -395,9 +395,29 @@ payments::Result<Payment> PaymentService::GetPayment(const std::string& merchant
 }
 
 payments::Result<store::PaymentPage> PaymentService::ListPayments(
-    const std::string& merchant_id, int limit, const std::optional<std::string>& starting_after) {
+    const std::string& merchant_id, const store::PaymentFilter& filter, int limit,
+    const std::optional<std::string>& starting_after) {
   return db::Read(pool_, [&](db::Connection& conn) {
-    return store::ListPayments(conn, merchant_id, limit, starting_after);
+    return store::ListPayments(conn, merchant_id, filter, limit, starting_after);
+  });
+}
+
+payments::Result<Refund> PaymentService::GetRefund(const std::string& merchant_id,
+                                                   const std::string& refund_id) {
+  auto found = db::Read(
+      pool_, [&](db::Connection& conn) { return store::FindRefund(conn, merchant_id, refund_id); });
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    return std::unexpected(Error::NotFound(fmt::format("No such refund: '{}'", refund_id), "id"));
+  }
+  return std::move(**found);
+}
+
+payments::Result<store::RefundPage> PaymentService::ListRefunds(
+    const std::string& merchant_id, const std::optional<std::string>& payment_id, int limit,
+    const std::optional<std::string>& starting_after) {
+  return db::Read(pool_, [&](db::Connection& conn) {
+    return store::ListRefunds(conn, merchant_id, payment_id, limit, starting_after);
   });
 }
 

@@ -92,7 +92,14 @@ class PaymentService {
   payments::Result<Payment> GetPayment(const std::string& merchant_id,
                                        const std::string& payment_id);
   payments::Result<store::PaymentPage> ListPayments(
-      const std::string& merchant_id, int limit, const std::optional<std::string>& starting_after);
+      const std::string& merchant_id, const store::PaymentFilter& filter, int limit,
+      const std::optional<std::string>& starting_after);
+  // 404 resource_missing for an unknown id or another merchant's refund.
+  payments::Result<Refund> GetRefund(const std::string& merchant_id, const std::string& refund_id);
+  payments::Result<store::RefundPage> ListRefunds(const std::string& merchant_id,
+                                                  const std::optional<std::string>& payment_id,
+                                                  int limit,
+                                                  const std::optional<std::string>& starting_after);
   payments::Result<std::map<std::string, int64_t>> Balance(const std::string& merchant_id);
 
   // The keyed hash that identifies a request for idempotency (never the raw body).

@@ -36,26 +36,47 @@ constexpr db::Statement kFindPaymentForUpdate{
     "payments.find_for_update",
     "SELECT " PAYMENT_COLUMNS " FROM payments WHERE merchant_id = $1 AND id = $2 FOR UPDATE"};
 
-constexpr db::Statement kListFirst{"payments.list_first",
-                                   "SELECT " PAYMENT_COLUMNS
-                                   " FROM payments WHERE merchant_id = $1 "
-                                   "ORDER BY created_at DESC, id DESC LIMIT $2"};
-
-constexpr db::Statement kListAfter{
-    "payments.list_after",
+// The filter's parts are NULL when absent; the cursor ($6) too on a first
+// page. The order and the cursor ride payments_merchant_created.
+constexpr db::Statement kList{
+    "payments.list_filtered",
     "SELECT " PAYMENT_COLUMNS
-    " FROM payments WHERE merchant_id = $1 AND (created_at, id) < "
-    "(SELECT created_at, id FROM payments WHERE merchant_id = $1 AND id = $3) "
+    " FROM payments WHERE merchant_id = $1 AND ($3::text IS NULL OR status = $3) "
+    "AND ($4::bigint IS NULL OR created_at >= to_timestamp($4::bigint)) "
+    "AND ($5::bigint IS NULL OR created_at < to_timestamp($5::bigint)) "
+    "AND ($6::text IS NULL OR (created_at, id) < "
+    "(SELECT created_at, id FROM payments WHERE merchant_id = $1 AND id = $6)) "
     "ORDER BY created_at DESC, id DESC LIMIT $2"};
 
-constexpr db::Statement kCursorExists{"payments.cursor_exists",
-                                      "SELECT 1 FROM payments WHERE merchant_id = $1 AND id = $2"};
+constexpr db::Statement kPaymentExists{"payments.cursor_exists",
+                                       "SELECT 1 FROM payments WHERE merchant_id = $1 AND id = $2"};
 
 constexpr db::Statement kInsertRefund{
     "refunds.insert",
     "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, "
     "processor_reference, failure_code, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
     "$7, $8, $9, $10::jsonb, to_timestamp($11::double precision / 1000))"};
+
+#define REFUND_COLUMNS                                                                   \
+  "id, payment_id, merchant_id, amount, currency, status, reason, processor_reference, " \
+  "failure_code, metadata::text, floor(extract(epoch FROM created_at))::bigint"
+
+constexpr db::Statement kFindRefund{
+    "refunds.find", "SELECT " REFUND_COLUMNS " FROM refunds WHERE merchant_id = $1 AND id = $2"};
+
+// One payment's refunds ride refunds_payment, the merchant's all
+// refunds_merchant_created (migration 0006); $3 (the payment) and $4 (the
+// cursor) are NULL when absent.
+constexpr db::Statement kListRefunds{
+    "refunds.list",
+    "SELECT " REFUND_COLUMNS
+    " FROM refunds WHERE merchant_id = $1 AND ($3::text IS NULL OR payment_id = $3) "
+    "AND ($4::text IS NULL OR (created_at, id) < "
+    "(SELECT created_at, id FROM refunds WHERE merchant_id = $1 AND id = $4)) "
+    "ORDER BY created_at DESC, id DESC LIMIT $2"};
+
+constexpr db::Statement kRefundExists{"refunds.exists",
+                                      "SELECT 1 FROM refunds WHERE merchant_id = $1 AND id = $2"};
 
 // The entry and its postings in one statement (the balance trigger runs once
 // per statement); its rows are a VALUES list, so that a shared transaction
@@ -117,6 +138,36 @@ Payment ReadPayment(const db::Rows& rows, int r) {
   p.metadata = ParseMetadata(rows.Text(r, 17));
   p.created = rows.Int64(r, 18);
   return p;
+}
+
+Refund ReadRefund(const db::Rows& rows, int r) {
+  Refund f;
+  f.id = rows.String(r, 0);
+  f.payment_id = rows.String(r, 1);
+  f.merchant_id = rows.String(r, 2);
+  f.amount = rows.Int64(r, 3);
+  f.currency = rows.String(r, 4);
+  f.status = ParseRefundStatus(rows.Text(r, 5)).value_or(RefundStatus::kFailed);
+  f.reason = rows.OptionalString(r, 6);
+  f.processor_reference = rows.OptionalString(r, 7);
+  f.failure_code = rows.OptionalString(r, 8);
+  f.metadata = ParseMetadata(rows.Text(r, 9));
+  f.created = rows.Int64(r, 10);
+  return f;
+}
+
+// 400 resource_missing naming `param` unless the merchant has the row.
+payments::Status Exists(db::Connection& conn, const db::Statement& statement,
+                        const std::string& merchant_id, const std::string& id,
+                        std::string_view what, std::string_view param) {
+  auto rows = conn.Run(statement, db::Params().Add(merchant_id).Add(id));
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) {
+    return std::unexpected(Error::Of(ErrorKind::kInvalidRequest, "resource_missing",
+                                     fmt::format("No such {}: '{}'", what, id),
+                                     std::string(param)));
+  }
+  return {};
 }
 
 }  // namespace
@@ -183,24 +234,19 @@ payments::Result<std::optional<Payment>> FindPayment(db::Connection& conn,
 }
 
 payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::string& merchant_id,
-                                           int limit,
+                                           const PaymentFilter& filter, int limit,
                                            const std::optional<std::string>& starting_after) {
-  db::Params params;
-  params.Add(merchant_id).Add(limit + 1);
-  payments::Result<db::Rows> rows;
   if (starting_after) {
-    auto exists = conn.Run(kCursorExists, db::Params().Add(merchant_id).Add(*starting_after));
-    if (!exists) return std::unexpected(exists.error());
-    if (exists->empty()) {
-      return std::unexpected(Error::Of(ErrorKind::kInvalidRequest, "resource_missing",
-                                       fmt::format("No such payment: '{}'", *starting_after),
-                                       "starting_after"));
-    }
-    params.Add(*starting_after);
-    rows = conn.Run(kListAfter, params);
-  } else {
-    rows = conn.Run(kListFirst, params);
+    auto s =
+        Exists(conn, kPaymentExists, merchant_id, *starting_after, "payment", "starting_after");
+    if (!s) return std::unexpected(s.error());
   }
+  std::optional<std::string> status;
+  if (filter.status) status = std::string(ToString(*filter.status));
+  db::Params params;
+  params.Add(merchant_id).Add(limit + 1).Add(status).Add(filter.created_gte);
+  params.Add(filter.created_lt).Add(starting_after);
+  auto rows = conn.Run(kList, params);
   if (!rows) return std::unexpected(rows.error());
   PaymentPage page;
   const int n = rows->size();
@@ -220,6 +266,37 @@ db::BatchItem InsertRefundItem(const Refund& refund, int64_t created_ms) {
 
 payments::Status InsertRefund(db::Connection& conn, const Refund& refund, int64_t created_ms) {
   return RunItem(conn, InsertRefundItem(refund, created_ms));
+}
+
+payments::Result<std::optional<Refund>> FindRefund(db::Connection& conn,
+                                                   const std::string& merchant_id,
+                                                   const std::string& id) {
+  auto rows = conn.Run(kFindRefund, db::Params().Add(merchant_id).Add(id));
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Refund>();
+  return ReadRefund(*rows, 0);
+}
+
+payments::Result<RefundPage> ListRefunds(db::Connection& conn, const std::string& merchant_id,
+                                         const std::optional<std::string>& payment_id, int limit,
+                                         const std::optional<std::string>& starting_after) {
+  if (payment_id) {
+    auto s = Exists(conn, kPaymentExists, merchant_id, *payment_id, "payment", "payment");
+    if (!s) return std::unexpected(s.error());
+  }
+  if (starting_after) {
+    auto s = Exists(conn, kRefundExists, merchant_id, *starting_after, "refund", "starting_after");
+    if (!s) return std::unexpected(s.error());
+  }
+  db::Params params;
+  params.Add(merchant_id).Add(limit + 1).Add(payment_id).Add(starting_after);
+  auto rows = conn.Run(kListRefunds, params);
+  if (!rows) return std::unexpected(rows.error());
+  RefundPage page;
+  const int n = rows->size();
+  page.has_more = n > limit;
+  for (int r = 0; r < std::min(n, limit); ++r) page.refunds.push_back(ReadRefund(*rows, r));
+  return page;
 }
 
 db::BatchItem InsertLedgerEntryItem(const LedgerEntry& entry, int64_t created_ms) {

@@ -32,13 +32,36 @@ struct PaymentPage {
   std::vector<Payment> payments;
   bool has_more = false;
 };
+// What GET /v1/payments narrows the list to; every part optional.
+struct PaymentFilter {
+  std::optional<PaymentStatus> status;
+  std::optional<int64_t> created_gte;  // Unix seconds, inclusive
+  std::optional<int64_t> created_lt;   // Unix seconds, exclusive
+};
 // Newest first. starting_after must be one of the merchant's payments
-// (400 resource_missing with param "starting_after" otherwise).
+// (400 resource_missing with param "starting_after" otherwise); the page
+// continues after it, the filter applied as on the first page.
 payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::string& merchant_id,
-                                           int limit,
+                                           const PaymentFilter& filter, int limit,
                                            const std::optional<std::string>& starting_after);
 
 payments::Status InsertRefund(db::Connection& conn, const Refund& refund, int64_t created_ms);
+
+// The merchant's refund, or nullopt for an unknown id or another merchant's.
+payments::Result<std::optional<Refund>> FindRefund(db::Connection& conn,
+                                                   const std::string& merchant_id,
+                                                   const std::string& id);
+
+struct RefundPage {
+  std::vector<Refund> refunds;
+  bool has_more = false;
+};
+// Newest first, all the merchant's or one payment's (payment_id). A payment
+// or a starting_after that is not the merchant's is 400 resource_missing
+// naming "payment" or "starting_after".
+payments::Result<RefundPage> ListRefunds(db::Connection& conn, const std::string& merchant_id,
+                                         const std::optional<std::string>& payment_id, int limit,
+                                         const std::optional<std::string>& starting_after);
 
 // One journal entry and its postings, in one statement.
 struct LedgerEntry {

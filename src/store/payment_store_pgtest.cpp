@@ -39,16 +39,52 @@ TEST(PaymentStoreTest, PaymentsCreatedWithinOneMillisecondListNewestFirst) {
   ASSERT_TRUE(InsertPayment(*conn, APayment("pay_b_earlier"), us + 100));
   ASSERT_TRUE(InsertPayment(*conn, APayment("pay_a_later"), us + 101));
 
-  auto page = ListPayments(*conn, kMerchant, 10, std::nullopt);
+  auto page = ListPayments(*conn, kMerchant, {}, 10, std::nullopt);
   ASSERT_THAT(page, IsOk());
   ASSERT_EQ(page->payments.size(), 2u);
   EXPECT_EQ(page->payments[0].id, "pay_a_later");
   EXPECT_EQ(page->payments[1].id, "pay_b_earlier");
   // The cursor walks in the same order.
-  auto next = ListPayments(*conn, kMerchant, 1, "pay_a_later");
+  auto next = ListPayments(*conn, kMerchant, {}, 1, "pay_a_later");
   ASSERT_THAT(next, IsOk());
   ASSERT_EQ(next->payments.size(), 1u);
   EXPECT_EQ(next->payments[0].id, "pay_b_earlier");
+}
+
+TEST(PaymentStoreTest, TheFilterNarrowsEveryPageByStatusAndCreationTime) {
+  TestDatabase db;
+  ASSERT_TRUE(db.Migrate());
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn->Exec("INSERT INTO merchants (id, name) VALUES ($1, 'shop')",
+                         db::Params().Add(kMerchant)));
+  const int64_t second = 1764000000;
+  const int64_t us = second * 1'000'000;
+  Payment failed = APayment("pay_failed");
+  failed.status = PaymentStatus::kFailed;
+  ASSERT_TRUE(InsertPayment(*conn, APayment("pay_t0"), us));
+  ASSERT_TRUE(InsertPayment(*conn, failed, us + 1'000'000));
+  ASSERT_TRUE(InsertPayment(*conn, APayment("pay_t2"), us + 2'000'000));
+  ASSERT_TRUE(InsertPayment(*conn, APayment("pay_t3"), us + 3'000'000));
+
+  auto ids = [&](const PaymentFilter& filter, int limit, std::optional<std::string> after) {
+    std::vector<std::string> out;
+    auto page = ListPayments(*conn, kMerchant, filter, limit, after);
+    EXPECT_THAT(page, IsOk());
+    if (page) {
+      for (const Payment& p : page->payments) out.push_back(p.id);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids({.status = PaymentStatus::kFailed}, 10, std::nullopt), V{"pay_failed"});
+  EXPECT_EQ(ids({.status = PaymentStatus::kAuthorized}, 10, std::nullopt),
+            (V{"pay_t3", "pay_t2", "pay_t0"}));
+  // created[gte] is inclusive, created[lt] exclusive.
+  EXPECT_EQ(ids({.created_gte = second + 1, .created_lt = second + 3}, 10, std::nullopt),
+            (V{"pay_t2", "pay_failed"}));
+  // A cursor page keeps the filter.
+  EXPECT_EQ(ids({.status = PaymentStatus::kAuthorized}, 1, "pay_t3"), V{"pay_t2"});
+  EXPECT_EQ(ids({.status = PaymentStatus::kAuthorized}, 10, "pay_t2"), V{"pay_t0"});
 }
 
 }  // namespace
