@@ -76,15 +76,22 @@ TEST(PaymentStoreTest, TheFilterNarrowsEveryPageByStatusAndCreationTime) {
     return out;
   };
   using V = std::vector<std::string>;
-  EXPECT_EQ(ids({.status = PaymentStatus::kFailed}, 10, std::nullopt), V{"pay_failed"});
-  EXPECT_EQ(ids({.status = PaymentStatus::kAuthorized}, 10, std::nullopt),
+  auto with_status = [](PaymentStatus status) {
+    PaymentFilter f;
+    f.status = status;
+    return f;
+  };
+  EXPECT_EQ(ids(with_status(PaymentStatus::kFailed), 10, std::nullopt), V{"pay_failed"});
+  EXPECT_EQ(ids(with_status(PaymentStatus::kAuthorized), 10, std::nullopt),
             (V{"pay_t3", "pay_t2", "pay_t0"}));
   // created[gte] is inclusive, created[lt] exclusive.
-  EXPECT_EQ(ids({.created_gte = second + 1, .created_lt = second + 3}, 10, std::nullopt),
-            (V{"pay_t2", "pay_failed"}));
+  PaymentFilter window;
+  window.created_gte = second + 1;
+  window.created_lt = second + 3;
+  EXPECT_EQ(ids(window, 10, std::nullopt), (V{"pay_t2", "pay_failed"}));
   // A cursor page keeps the filter.
-  EXPECT_EQ(ids({.status = PaymentStatus::kAuthorized}, 1, "pay_t3"), V{"pay_t2"});
-  EXPECT_EQ(ids({.status = PaymentStatus::kAuthorized}, 10, "pay_t2"), V{"pay_t0"});
+  EXPECT_EQ(ids(with_status(PaymentStatus::kAuthorized), 1, "pay_t3"), V{"pay_t2"});
+  EXPECT_EQ(ids(with_status(PaymentStatus::kAuthorized), 10, "pay_t2"), V{"pay_t0"});
 }
 
 }  // namespace
