@@ -31,7 +31,12 @@ bool IsUnreservedOrSubDelim(char c) {
   }
 }
 
-bool IsQueryChar(char c) { return IsUnreservedOrSubDelim(c) || c == '/' || c == '?' || c == '%'; }
+// RFC 3986's query characters, and '[' and ']' besides: list filters are
+// named created[gte] and created[lt], and merchants type them unencoded as
+// they do at Stripe (the query parser decodes both forms to the same name).
+bool IsQueryChar(char c) {
+  return IsUnreservedOrSubDelim(c) || c == '/' || c == '?' || c == '%' || c == '[' || c == ']';
+}
 
 Error InvalidPath(std::string_view why) {
   return Error::InvalidRequest("invalid_path", fmt::format("The request path {}.", why));

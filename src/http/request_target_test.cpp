@@ -49,6 +49,8 @@ TEST(RequestTargetTest, RefusesRawBytesInTheQuery) {
   EXPECT_EQ(CodeOf("/v1/payments?a=b c"), "invalid_query");
   EXPECT_EQ(CodeOf("/v1/payments?a=\"b\""), "invalid_query");
   EXPECT_EQ(CodeOf("/v1/payments?a=%FF"), "ok");  // decoded and checked by the query parser
+  EXPECT_EQ(CodeOf("/v1/payments?created[gte]=1"), "ok");  // the filters' names, unencoded
+  EXPECT_EQ(CodeOf("/v1/payments[0]"), "invalid_path");    // in the path they stay refused
 }
 
 TEST(RequestTargetTest, TheMessageNeverEchoesTheTarget) {

@@ -117,7 +117,6 @@ TEST_F(RefundsApiTest, HostileListQueriesAre400NamingTheParameter) {
         Case{"/v1/refunds?payment=" + std::string(100, 'p'), "payment"},
         Case{"/v1/refunds?status=succeeded", "status"}, Case{"/v1/refunds?limit=1000", "limit"},
         Case{"/v1/payments?status=unknown", "status"},
-        Case{"/v1/payments?status=captured%00", "status"},
         Case{"/v1/payments?created[gte]=yesterday", "created[gte]"},
         Case{"/v1/payments?created%5Blt%5D=-5", "created[lt]"},
         Case{"/v1/payments?created[lte]=5", "created[lte]"}}) {
@@ -127,11 +126,16 @@ TEST_F(RefundsApiTest, HostileListQueriesAre400NamingTheParameter) {
     EXPECT_EQ(r.Json()["error"]["param"], c.param) << c.path;
   }
   EXPECT_EQ(GetAs("/v1/refunds?payment=pay_a&payment=pay_b").status, 400);
+  // A NUL byte is refused by the query parser itself, before any parameter.
+  auto nul = GetAs("/v1/payments?status=captured%00");
+  EXPECT_EQ(nul.status, 400);
+  EXPECT_EQ(nul.Json()["error"]["type"], "invalid_request_error");
   EXPECT_EQ(GetAs("/v1/refunds/re_nope").status, 404);
 }
 
 TEST_F(RefundsApiTest, ThePaymentsListFiltersByStatusAndCreationTime) {
-  const std::string declined = Create(700, "usd", "4000000000000002").Json()["id"];
+  const std::string declined =
+      Create(700, "usd", "4000000000000002").Json()["error"]["payment"]["id"];
   const std::string authorized = Create(800, "usd", "4242424242424242", false).Json()["id"];
   std::vector<std::string> captured;
   for (int i = 0; i < 3; ++i) captured.push_back(Create(900 + i).Json()["id"]);
