@@ -156,6 +156,16 @@ Refund ReadRefund(const db::Rows& rows, int r) {
   return f;
 }
 
+// The first `limit` of rows read into `out` (a list asks for limit + 1):
+// whether there was more.
+template <typename T>
+bool ReadPage(const db::Rows& rows, int limit, std::vector<T>& out,
+              T (*read)(const db::Rows&, int)) {
+  const int n = rows.size();
+  for (int r = 0; r < std::min(n, limit); ++r) out.push_back(read(rows, r));
+  return n > limit;
+}
+
 // 400 resource_missing naming `param` unless the merchant has the row.
 payments::Status Exists(db::Connection& conn, const db::Statement& statement,
                         const std::string& merchant_id, const std::string& id,
@@ -249,9 +259,7 @@ payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::stri
   auto rows = conn.Run(kList, params);
   if (!rows) return std::unexpected(rows.error());
   PaymentPage page;
-  const int n = rows->size();
-  page.has_more = n > limit;
-  for (int r = 0; r < std::min(n, limit); ++r) page.payments.push_back(ReadPayment(*rows, r));
+  page.has_more = ReadPage(*rows, limit, page.payments, ReadPayment);
   return page;
 }
 
@@ -293,9 +301,7 @@ payments::Result<RefundPage> ListRefunds(db::Connection& conn, const std::string
   auto rows = conn.Run(kListRefunds, params);
   if (!rows) return std::unexpected(rows.error());
   RefundPage page;
-  const int n = rows->size();
-  page.has_more = n > limit;
-  for (int r = 0; r < std::min(n, limit); ++r) page.refunds.push_back(ReadRefund(*rows, r));
+  page.has_more = ReadPage(*rows, limit, page.refunds, ReadRefund);
   return page;
 }
 
