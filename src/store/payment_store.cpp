@@ -246,11 +246,6 @@ payments::Result<std::optional<Payment>> FindPayment(db::Connection& conn,
 payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::string& merchant_id,
                                            const PaymentFilter& filter, int limit,
                                            const std::optional<std::string>& starting_after) {
-  if (starting_after) {
-    auto s =
-        Exists(conn, kPaymentExists, merchant_id, *starting_after, "payment", "starting_after");
-    if (!s) return std::unexpected(s.error());
-  }
   std::optional<std::string> status;
   if (filter.status) status = std::string(ToString(*filter.status));
   db::Params params;
@@ -258,6 +253,13 @@ payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::stri
   params.Add(filter.created_lt).Add(starting_after);
   auto rows = conn.Run(kList, params);
   if (!rows) return std::unexpected(rows.error());
+  // A cursor that is not the merchant's matches nothing: only an empty page
+  // pays the round trip that tells it from the end of the list.
+  if (rows->empty() && starting_after) {
+    auto s =
+        Exists(conn, kPaymentExists, merchant_id, *starting_after, "payment", "starting_after");
+    if (!s) return std::unexpected(s.error());
+  }
   PaymentPage page;
   page.has_more = ReadPage(*rows, limit, page.payments, ReadPayment);
   return page;
@@ -288,18 +290,20 @@ payments::Result<std::optional<Refund>> FindRefund(db::Connection& conn,
 payments::Result<RefundPage> ListRefunds(db::Connection& conn, const std::string& merchant_id,
                                          const std::optional<std::string>& payment_id, int limit,
                                          const std::optional<std::string>& starting_after) {
-  if (payment_id) {
-    auto s = Exists(conn, kPaymentExists, merchant_id, *payment_id, "payment", "payment");
-    if (!s) return std::unexpected(s.error());
-  }
-  if (starting_after) {
-    auto s = Exists(conn, kRefundExists, merchant_id, *starting_after, "refund", "starting_after");
-    if (!s) return std::unexpected(s.error());
-  }
   db::Params params;
   params.Add(merchant_id).Add(limit + 1).Add(payment_id).Add(starting_after);
   auto rows = conn.Run(kListRefunds, params);
   if (!rows) return std::unexpected(rows.error());
+  // A payment or cursor that is not the merchant's matches nothing: only an
+  // empty page pays the round trips that tell it from an empty list.
+  if (rows->empty() && payment_id) {
+    auto s = Exists(conn, kPaymentExists, merchant_id, *payment_id, "payment", "payment");
+    if (!s) return std::unexpected(s.error());
+  }
+  if (rows->empty() && starting_after) {
+    auto s = Exists(conn, kRefundExists, merchant_id, *starting_after, "refund", "starting_after");
+    if (!s) return std::unexpected(s.error());
+  }
   RefundPage page;
   page.has_more = ReadPage(*rows, limit, page.refunds, ReadRefund);
   return page;

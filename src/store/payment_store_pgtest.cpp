@@ -92,6 +92,13 @@ TEST(PaymentStoreTest, TheFilterNarrowsEveryPageByStatusAndCreationTime) {
   // A cursor page keeps the filter.
   EXPECT_EQ(ids(with_status(PaymentStatus::kAuthorized), 1, "pay_t3"), V{"pay_t2"});
   EXPECT_EQ(ids(with_status(PaymentStatus::kAuthorized), 10, "pay_t2"), V{"pay_t0"});
+  // A cursor past which the filter matches nothing is an empty page; one
+  // that is not the merchant's payment is an error, not an empty page.
+  EXPECT_EQ(ids(with_status(PaymentStatus::kFailed), 10, "pay_t0"), V{});
+  auto unknown = ListPayments(*conn, kMerchant, {}, 10, "pay_nope");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "resource_missing");
+  EXPECT_EQ(unknown.error().param, "starting_after");
 }
 
 }  // namespace
