@@ -9,7 +9,9 @@
 # Each round runs, in an order that alternates between rounds: TPC-B at C,
 # BEFORE's create workload at C, AFTER's; each service started afresh on the
 # same database and warmed up. Prints every round and the medians; the
-# create ratio is payments/s ÷ TPC-B transactions/s of the same round.
+# create ratio is payments/s ÷ TPC-B transactions/s of the same round; the
+# service's CPU and PostgreSQL's WAL flushes (pg_stat_wal.wal_sync) are
+# given per payment.
 #
 # Environment: AB_ROUNDS [5], AB_DURATION [8] seconds per run, AB_CLIENTS [8],
 # AB_WARMUP [2] seconds, AB_ENV extra "NAME=value ..." for both services.
@@ -32,6 +34,8 @@ export PAYMENTS_FINGERPRINT_KEY="${PAYMENTS_FINGERPRINT_KEY:-bench-fingerprint-k
 # The per-key limit stays on, far above what one key sends here: its
 # bookkeeping is part of what is measured, its refusals are not.
 export PAYMENTS_RATE_LIMIT="${PAYMENTS_RATE_LIMIT:-1000000}"
+# A build that starts the sandbox processor as its child keeps its journal here.
+export PAYMENTS_SANDBOX_JOURNAL="$WORK/sandbox.journal"
 export PAYMENTS_RATE_LIMIT_BURST="${PAYMENTS_RATE_LIMIT_BURST:-1000000}"
 
 sql() { psql "${PG_ARGS[@]}" -d "${2:-postgres}" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
@@ -57,27 +61,34 @@ service_rps() {
   for _ in $(seq 300); do curl -fs -o /dev/null "http://$admin/readyz" && break; sleep 0.1; done
   BENCH_RUN_ID="$tag-warm" wrk -t 2 -c "$C" -d "${WARMUP}s" -s "$ROOT/bench/lua/create.lua" \
     "http://$public" >/dev/null 2>&1
-  local cpu_before cpu_after
+  local cpu_before cpu_after wal_before wal_after
+  wal_before=$(wal_syncs)
   cpu_before=$(cpu_ticks "$pid")
   BENCH_RUN_ID="$tag" wrk -t 2 -c "$C" -d "${DURATION}s" --timeout 10s \
     -s "$ROOT/bench/lua/create.lua" "http://$public" >"$WORK/$tag.wrk" 2>&1
   cpu_after=$(cpu_ticks "$pid")
   kill -TERM "$pid"
   wait "$pid" || true
+  sleep 1  # backends report their WAL statistics within a second
+  wal_after=$(wal_syncs)
   # Only 200s count: a refused request is not a payment. Prints payments/s
   # and the service's CPU (user + system) per payment in microseconds: the
   # second is what a change adds to each payment, and is far less disturbed
   # by the machine's other tenants than the first.
-  python3 - "$WORK/$tag.wrk" "$DURATION" "$((cpu_after - cpu_before))" "$(getconf CLK_TCK)" <<'PY'
+  python3 - "$WORK/$tag.wrk" "$DURATION" "$((cpu_after - cpu_before))" "$(getconf CLK_TCK)" \
+    "$((wal_after - wal_before))" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()
 m = re.search(r'BENCH_JSON (\{.*\})', text)
 statuses = json.loads(m.group(1))["statuses"] if m else {}
 ok = statuses.get("200", 0)
 cpu_us = int(sys.argv[3]) / int(sys.argv[4]) * 1e6
-print(f'{ok / float(sys.argv[2]):.0f} {cpu_us / max(ok, 1):.1f}')
+print(f'{ok / float(sys.argv[2]):.0f} {cpu_us / max(ok, 1):.1f} {int(sys.argv[5]) / max(ok, 1):.3f}')
 PY
 }
+
+# wal_syncs: WAL flushes to disk so far (the server's; the other databases are idle).
+wal_syncs() { sql "SELECT wal_sync FROM pg_stat_wal"; }
 
 # cpu_ticks PID: the process's user + system time so far, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -87,22 +98,22 @@ tpcb_tps() {
     sed -n 's/^tps = \([0-9.]*\).*/\1/p' | cut -d. -f1
 }
 
-echo "round  tpcb  before  after  before/tpcb  after/tpcb  after/before  cpu_us_before  cpu_us_after"
-declare -a RB RA RT CB CA
+echo "round  tpcb  before  after  before/tpcb  after/tpcb  after/before  cpu_us_before  cpu_us_after  wal_before  wal_after"
+declare -a RB RA RT CB CA WB WA
 for r in $(seq "$ROUNDS"); do
   t=$(tpcb_tps)
   if ((r % 2)); then
-    read -r b cb < <(service_rps "$BEFORE" "r$r-before"); read -r a ca < <(service_rps "$AFTER" "r$r-after")
+    read -r b cb wb < <(service_rps "$BEFORE" "r$r-before"); read -r a ca wa < <(service_rps "$AFTER" "r$r-after")
   else
-    read -r a ca < <(service_rps "$AFTER" "r$r-after"); read -r b cb < <(service_rps "$BEFORE" "r$r-before")
+    read -r a ca wa < <(service_rps "$AFTER" "r$r-after"); read -r b cb wb < <(service_rps "$BEFORE" "r$r-before")
   fi
-  RT+=("$t"); RB+=("$b"); RA+=("$a"); CB+=("$cb"); CA+=("$ca")
-  awk -v r="$r" -v t="$t" -v b="$b" -v a="$a" -v cb="$cb" -v ca="$ca" \
-    'BEGIN { printf "%5d %5d %7d %6d %12.3f %11.3f %13.3f %14.1f %13.1f\n", r, t, b, a, b / t, a / t, a / b, cb, ca }'
+  RT+=("$t"); RB+=("$b"); RA+=("$a"); CB+=("$cb"); CA+=("$ca"); WB+=("$wb"); WA+=("$wa")
+  awk -v r="$r" -v t="$t" -v b="$b" -v a="$a" -v cb="$cb" -v ca="$ca" -v wb="$wb" -v wa="$wa" \
+    'BEGIN { printf "%5d %5d %7d %6d %12.3f %11.3f %13.3f %14.1f %13.1f %11.3f %10.3f\n", r, t, b, a, b / t, a / t, a / b, cb, ca, wb, wa }'
 done
-python3 - "${RT[*]}" "${RB[*]}" "${RA[*]}" "${CB[*]}" "${CA[*]}" <<'PY'
+python3 - "${RT[*]}" "${RB[*]}" "${RA[*]}" "${CB[*]}" "${CA[*]}" "${WB[*]}" "${WA[*]}" <<'PY'
 import statistics, sys
-t, b, a, cb, ca = ([float(x) for x in s.split()] for s in sys.argv[1:6])
+t, b, a, cb, ca, wb, wa = ([float(x) for x in s.split()] for s in sys.argv[1:8])
 rb = statistics.median(x / y for x, y in zip(b, t))
 ra = statistics.median(x / y for x, y in zip(a, t))
 print(f"median  tpcb {statistics.median(t):.0f}  before {statistics.median(b):.0f}  "
@@ -112,5 +123,7 @@ print(f"median create ratio: before {rb:.3f}, after {ra:.3f}: after/before {ra /
 mb, ma = statistics.median(cb), statistics.median(ca)
 print(f"median service CPU per payment: before {mb:.1f} us, after {ma:.1f} us: after/before "
       f"{ma / mb:.3f}; per-round median {statistics.median(x / y for x, y in zip(ca, cb)):.3f}")
+print(f"median WAL flushes per payment: before {statistics.median(wb):.3f}, "
+      f"after {statistics.median(wa):.3f}")
 PY
 rm -rf "$WORK"

@@ -10,6 +10,19 @@
 
 namespace payments::cli {
 
+payments::Result<std::unique_ptr<db::Pool>> CommandPool(const std::string& url,
+                                                        const std::string& application_name) {
+  if (url.empty()) {
+    return std::unexpected(Error::InvalidRequest(
+        "missing_database_url", "no database: set PAYMENTS_DATABASE_URL or --database-url"));
+  }
+  db::PoolOptions o;
+  o.connect.conninfo = url;
+  o.connect.application_name = application_name;
+  o.size = 1;
+  return std::make_unique<db::Pool>(o);
+}
+
 std::string DefaultActor() {
   const char* user = std::getenv("USER");
   char host[256] = {};
@@ -53,6 +66,8 @@ int Main(int argc, char** argv) {
   AddSmokeCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
   AddEventsCommand(app, exit_code);
+  AddSandboxCommand(app, exit_code);
+  AddReconcileCommand(app, exit_code);
   bool known = argc <= 1 || argv[1][0] == '-';
   std::string names;
   for (const CLI::App* sub : app.get_subcommands({})) {

@@ -42,18 +42,6 @@ struct Args {
   service::KeyChange Change() const { return {.actor = actor.empty() ? DefaultActor() : actor}; }
 };
 
-payments::Result<std::unique_ptr<db::Pool>> PoolFor(const std::string& url) {
-  if (url.empty()) {
-    return std::unexpected(Error::InvalidRequest(
-        "missing_database_url", "no database: set PAYMENTS_DATABASE_URL or --database-url"));
-  }
-  db::PoolOptions o;
-  o.connect.conninfo = url;
-  o.connect.application_name = "payments merchants keys";
-  o.size = 1;
-  return std::make_unique<db::Pool>(o);
-}
-
 std::string OrDash(const std::optional<std::string>& s) { return s ? *s : "-"; }
 
 void PrintCreated(const service::CreatedKey& c) {
@@ -66,7 +54,7 @@ void PrintCreated(const service::CreatedKey& c) {
 // exit code.
 template <typename Body>
 void WithPool(const Args& args, int& exit_code, Body body) {
-  auto pool = PoolFor(args.database_url);
+  auto pool = CommandPool(args.database_url, "payments merchants keys");
   if (!pool) {
     exit_code = ReportError(pool.error());
     return;

@@ -8,6 +8,7 @@
 #include "http/client_address.h"
 #include "serve/app.h"
 #include "serve/fingerprint_key.h"
+#include "service/reconciler.h"
 #include "telemetry/log.h"
 
 namespace payments::cli {
@@ -149,12 +150,31 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
             "/livez fails when the event loop has not run for this long");
   AddMillis(sub, "--statement-timeout", config->statement_timeout, "PAYMENTS_STATEMENT_TIMEOUT",
             "Longest a database statement may run");
-  AddMillis(sub, "--sandbox-latency", config->sandbox.latency, "PAYMENTS_SANDBOX_LATENCY",
-            "Simulated latency of every sandbox processor call");
-  AddMillis(sub, "--sandbox-slow-latency", config->sandbox.slow_latency,
+  sub->add_option("--processor-url", config->processor_url,
+                  "The payment processor, http://host:port (docs/sandbox.md's protocol); unset: "
+                  "start the SIMULATED sandbox processor as a child")
+      ->envname("PAYMENTS_PROCESSOR_URL");
+  AddMillis(sub, "--processor-timeout", config->processor_timeout, "PAYMENTS_PROCESSOR_TIMEOUT",
+            "How long to wait for the processor's answer once a request is sent; past it the "
+            "outcome is unknown until reconciled");
+  AddMillis(sub, "--processor-connect-timeout", config->processor_connect_timeout,
+            "PAYMENTS_PROCESSOR_CONNECT_TIMEOUT", "How long to wait for a connection to it");
+  AddMillis(sub, "--reconcile-interval", config->reconcile_interval, "PAYMENTS_RECONCILE_INTERVAL",
+            "How often the active reconciler looks for calls whose answer is due");
+  sub->add_option("--reconcile-schedule", config->reconcile_schedule,
+                  "Delays between looks at a call whose answer is unknown (e.g. "
+                  "2s,10s,1m,10m,1h,1d); after the last it is left for an operator")
+      ->envname("PAYMENTS_RECONCILE_SCHEDULE");
+  sub->add_option("--sandbox-journal", config->sandbox_journal,
+                  "Without --processor-url: the child sandbox's journal (default "
+                  "<data-dir>/sandbox.journal)")
+      ->envname("PAYMENTS_SANDBOX_JOURNAL");
+  AddMillis(sub, "--sandbox-latency", config->sandbox_latency, "PAYMENTS_SANDBOX_LATENCY",
+            "Simulated latency of every call to the child sandbox");
+  AddMillis(sub, "--sandbox-slow-latency", config->sandbox_slow_latency,
             "PAYMENTS_SANDBOX_SLOW_LATENCY", "Latency of the sandbox's slow test card");
-  AddMillis(sub, "--processor-timeout", config->sandbox.timeout, "PAYMENTS_PROCESSOR_TIMEOUT",
-            "Give up on a processor call after this long");
+  AddMillis(sub, "--sandbox-hang", config->sandbox_hang, "PAYMENTS_SANDBOX_HANG",
+            "How long the sandbox's no-answer cards hold a call before dropping it");
   sub->add_option("--fingerprint-key", config->fingerprint_key,
                   "HMAC key for card fingerprints, 32 characters or more; required with a "
                   "database URL (the embedded default generates one)")
@@ -211,6 +231,11 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
     }
     if (auto proxies = http::TrustedProxies::Parse(config->trusted_proxies); !proxies) {
       PrintError(proxies.error().message);
+      exit_code = 2;
+      return;
+    }
+    if (auto schedule = service::ParseReconcileSchedule(config->reconcile_schedule); !schedule) {
+      PrintError(schedule.error().message);
       exit_code = 2;
       return;
     }

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 
 #include "core/error.h"
+#include "db/pool.h"
 
 namespace payments::cli {
 
@@ -17,9 +19,16 @@ void AddFlagsCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddSmokeCommand(CLI::App& app, int& exit_code);
 void AddEventsCommand(CLI::App& app, int& exit_code);
+void AddSandboxCommand(CLI::App& app, int& exit_code);
+void AddReconcileCommand(CLI::App& app, int& exit_code);
 
 // --database-url / PAYMENTS_DATABASE_URL, for subcommands that need a database.
 CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url);
+
+// A pool of one connection to url for a subcommand's work; a 400-kind error
+// (exit 2) naming the variable when url is empty.
+payments::Result<std::unique_ptr<db::Pool>> CommandPool(const std::string& url,
+                                                        const std::string& application_name);
 
 // Who runs a change that names no --actor: "$USER@host".
 std::string DefaultActor();

@@ -40,6 +40,9 @@ struct Response {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // Closes the connection without writing anything: the answer is lost in
+  // the network (the simulated processor's faults, sandbox/; never the API).
+  bool drop_connection = false;
 
   // Annotations for the access log and metrics; never sent.
   std::string route;         // the matched template, "" when none matched

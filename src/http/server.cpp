@@ -478,6 +478,13 @@ class BasicSession final : public Session {
 
   void Write(Response response) {
     if (state_ == State::kClosed) return;
+    if (response.drop_connection) {
+      if (server_->observer_) server_->observer_(*request_, response, Clock::now() - started_);
+      if (in_flight_key_ != 0) server_->RemoveInFlight(std::exchange(in_flight_key_, 0));
+      request_.reset();
+      Shutdown();
+      return;
+    }
     state_ = State::kWriting;
     if (server_->draining_ || close_when_done_) keep_alive_ = false;
     res_.emplace();

@@ -16,10 +16,48 @@ Error Unexpected(const Payment& p, std::string_view action, std::string_view nee
                   action, needs));
 }
 
+// A capture or cancel whose answer is not known, or a payment still being
+// authorized: nothing else may start on it until that is settled.
+payments::Status NothingPending(const Payment& p, std::string_view action) {
+  if (p.status == PaymentStatus::kProcessing || p.pending) {
+    const std::string_view op = p.pending ? ToString(p.pending->operation) : "authorize";
+    return std::unexpected(Error::StateConflict(
+        "payment_outcome_pending",
+        fmt::format("The outcome of this payment's {} is not known yet; it is being reconciled "
+                    "with the processor. Retry the {} once the payment shows it.",
+                    op, action)));
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string_view ToString(PendingOperation op) {
+  switch (op) {
+    case PendingOperation::kAuthorize:
+      return "authorize";
+    case PendingOperation::kSale:
+      return "sale";
+    case PendingOperation::kCapture:
+      return "capture";
+    case PendingOperation::kCancel:
+      return "cancel";
+  }
+  return "authorize";
+}
+
+std::optional<PendingOperation> ParsePendingOperation(std::string_view text) {
+  for (PendingOperation op : {PendingOperation::kAuthorize, PendingOperation::kSale,
+                              PendingOperation::kCapture, PendingOperation::kCancel}) {
+    if (ToString(op) == text) return op;
+  }
+  return std::nullopt;
+}
 
 std::string_view ToString(PaymentStatus status) {
   switch (status) {
+    case PaymentStatus::kProcessing:
+      return "processing";
     case PaymentStatus::kAuthorized:
       return "authorized";
     case PaymentStatus::kCaptured:
@@ -38,25 +76,35 @@ std::string_view ToString(PaymentStatus status) {
 
 std::optional<PaymentStatus> ParsePaymentStatus(std::string_view text) {
   for (PaymentStatus s :
-       {PaymentStatus::kAuthorized, PaymentStatus::kCaptured, PaymentStatus::kPartiallyRefunded,
-        PaymentStatus::kRefunded, PaymentStatus::kCanceled, PaymentStatus::kFailed}) {
+       {PaymentStatus::kProcessing, PaymentStatus::kAuthorized, PaymentStatus::kCaptured,
+        PaymentStatus::kPartiallyRefunded, PaymentStatus::kRefunded, PaymentStatus::kCanceled,
+        PaymentStatus::kFailed}) {
     if (ToString(s) == text) return s;
   }
   return std::nullopt;
 }
 
 std::string_view ToString(RefundStatus status) {
-  return status == RefundStatus::kSucceeded ? "succeeded" : "failed";
+  switch (status) {
+    case RefundStatus::kPending:
+      return "pending";
+    case RefundStatus::kSucceeded:
+      return "succeeded";
+    case RefundStatus::kFailed:
+      return "failed";
+  }
+  return "failed";
 }
 
 std::optional<RefundStatus> ParseRefundStatus(std::string_view text) {
-  for (RefundStatus s : {RefundStatus::kSucceeded, RefundStatus::kFailed}) {
+  for (RefundStatus s : {RefundStatus::kPending, RefundStatus::kSucceeded, RefundStatus::kFailed}) {
     if (ToString(s) == text) return s;
   }
   return std::nullopt;
 }
 
 payments::Result<int64_t> PlanCapture(const Payment& p, std::optional<int64_t> requested) {
+  if (auto clear = NothingPending(p, "capture"); !clear) return std::unexpected(clear.error());
   if (p.status != PaymentStatus::kAuthorized) {
     return std::unexpected(Unexpected(p, "capture", "authorized"));
   }
@@ -75,6 +123,7 @@ payments::Result<int64_t> PlanCapture(const Payment& p, std::optional<int64_t> r
 }
 
 payments::Status PlanCancel(const Payment& p) {
+  if (auto clear = NothingPending(p, "cancel"); !clear) return clear;
   if (p.status != PaymentStatus::kAuthorized) {
     return std::unexpected(Unexpected(p, "cancel", "authorized (captured payments are refunded)"));
   }
@@ -82,6 +131,7 @@ payments::Status PlanCancel(const Payment& p) {
 }
 
 payments::Result<int64_t> PlanRefund(const Payment& p, std::optional<int64_t> requested) {
+  if (auto clear = NothingPending(p, "refund"); !clear) return std::unexpected(clear.error());
   if (p.status == PaymentStatus::kRefunded) {
     return std::unexpected(Error::StateConflict("charge_already_refunded",
                                                 "This payment has already been refunded in full."));
@@ -89,7 +139,11 @@ payments::Result<int64_t> PlanRefund(const Payment& p, std::optional<int64_t> re
   if (p.status != PaymentStatus::kCaptured && p.status != PaymentStatus::kPartiallyRefunded) {
     return std::unexpected(Unexpected(p, "a refund", "captured"));
   }
-  const int64_t remaining = p.amount_captured - p.amount_refunded;
+  const int64_t remaining = p.amount_captured - p.amount_refunded - p.amount_refund_pending;
+  if (remaining < 1) {
+    return std::unexpected(Error::StateConflict(
+        "refund_pending", "What is left of this payment is reserved by refunds still pending."));
+  }
   const int64_t amount = requested.value_or(remaining);
   if (amount < 1) {
     return std::unexpected(Error::InvalidRequest("parameter_invalid_integer",
@@ -115,11 +169,23 @@ void ApplyCancel(Payment& p) {
   p.status = PaymentStatus::kCanceled;
 }
 
-void ApplyRefund(Payment& p, int64_t amount) {
-  assert(amount >= 1 && p.amount_refunded + amount <= p.amount_captured);
+void ReserveRefund(Payment& p, int64_t amount) {
+  assert(amount >= 1 && p.amount_refunded + p.amount_refund_pending + amount <= p.amount_captured);
+  p.amount_refund_pending += amount;
+}
+
+void SettleRefund(Payment& p, int64_t amount, bool succeeded) {
+  assert(amount >= 1 && amount <= p.amount_refund_pending);
+  p.amount_refund_pending -= amount;
+  if (!succeeded) return;
   p.amount_refunded += amount;
   p.status = p.amount_refunded == p.amount_captured ? PaymentStatus::kRefunded
                                                     : PaymentStatus::kPartiallyRefunded;
+}
+
+void ApplyRefund(Payment& p, int64_t amount) {
+  ReserveRefund(p, amount);
+  SettleRefund(p, amount, true);
 }
 
 }  // namespace payments

@@ -16,7 +16,7 @@ nlohmann::ordered_json MetadataJson(const Metadata& m) {
 }  // namespace
 
 nlohmann::ordered_json PaymentToJson(const Payment& p) {
-  return {
+  nlohmann::ordered_json out = {
       {"id", p.id},
       {"object", "payment"},
       {"amount", p.amount},
@@ -37,6 +37,12 @@ nlohmann::ordered_json PaymentToJson(const Payment& p) {
       {"metadata", MetadataJson(p.metadata)},
       {"created", p.created},
   };
+  // Only while a call's answer is awaited, so never in an event (events are
+  // written when answers are recorded).
+  if (p.pending) {
+    out["pending"] = {{"operation", ToString(p.pending->operation)}, {"amount", p.pending->amount}};
+  }
+  return out;
 }
 
 nlohmann::ordered_json RefundToJson(const Refund& r) {

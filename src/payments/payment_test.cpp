@@ -91,6 +91,50 @@ TEST(PaymentTest, StatusNamesRoundTrip) {
   EXPECT_EQ(ParsePaymentStatus("pending"), std::nullopt);
 }
 
+TEST(PaymentTest, NothingStartsWhileACallsAnswerIsAwaited) {
+  Payment processing = Authorized();
+  processing.status = PaymentStatus::kProcessing;
+  processing.pending = Pending{PendingOperation::kSale, "pay_1", 1000, std::nullopt};
+  for (auto result : {PlanCapture(processing, std::nullopt).error(), PlanCancel(processing).error(),
+                      PlanRefund(processing, 10).error()}) {
+    EXPECT_EQ(result.kind, ErrorKind::kStateConflict);
+    EXPECT_EQ(result.code, "payment_outcome_pending");
+  }
+  Payment capturing = Authorized();
+  capturing.pending = Pending{PendingOperation::kCapture, "cap_1", 500, "key-1"};
+  EXPECT_EQ(PlanCancel(capturing).error().code, "payment_outcome_pending");
+  EXPECT_EQ(PlanCapture(capturing, 100).error().code, "payment_outcome_pending");
+}
+
+TEST(PaymentTest, PendingRefundsReserveTheirAmountUntilSettled) {
+  Payment p = Authorized();
+  ApplyCapture(p, 1000);
+  ReserveRefund(p, 600);
+  EXPECT_EQ(p.amount_refunded, 0);
+  EXPECT_EQ(p.status, PaymentStatus::kCaptured);
+  EXPECT_EQ(PlanRefund(p, 401).error().code, "amount_too_large");
+  EXPECT_EQ(*PlanRefund(p, std::nullopt), 400);  // what is neither refunded nor reserved
+  ReserveRefund(p, 400);
+  EXPECT_EQ(PlanRefund(p, std::nullopt).error().code, "refund_pending");
+  SettleRefund(p, 400, false);  // the processor did not: released
+  EXPECT_EQ(p.amount_refund_pending, 600);
+  EXPECT_EQ(*PlanRefund(p, std::nullopt), 400);
+  SettleRefund(p, 600, true);
+  EXPECT_EQ(p.amount_refund_pending, 0);
+  EXPECT_EQ(p.amount_refunded, 600);
+  EXPECT_EQ(p.status, PaymentStatus::kPartiallyRefunded);
+}
+
+TEST(PaymentTest, PendingOperationNamesRoundTrip) {
+  for (PendingOperation op : {PendingOperation::kAuthorize, PendingOperation::kSale,
+                              PendingOperation::kCapture, PendingOperation::kCancel}) {
+    EXPECT_EQ(ParsePendingOperation(ToString(op)), op);
+  }
+  EXPECT_EQ(ParsePendingOperation("refund"), std::nullopt);
+  EXPECT_EQ(ParsePaymentStatus("processing"), PaymentStatus::kProcessing);
+  EXPECT_EQ(ParseRefundStatus("pending"), RefundStatus::kPending);
+}
+
 TEST(LedgerTest, PostingsBalance) {
   EXPECT_TRUE(IsBalanced(CapturePostings("usd", 1000)));
   EXPECT_TRUE(IsBalanced(RefundPostings("jpy", 5)));

@@ -1,7 +1,14 @@
 // The interface every payment processor connector implements. A connector
 // turns the service's requests into its processor's API calls and maps the
-// answers to ProcessorResult. Calls block their caller and must give up
-// after the connector's timeout with kFailed "processing_error". Handlers run
+// answers to ProcessorResult. Calls block their caller and give up after the
+// connector's timeout. What the service may conclude from a result:
+//   kApproved  the processor did it (reference names what it made);
+//   kDeclined  the processor decided not to: nothing moved;
+//   kFailed    the processor certainly did nothing (refused to connect,
+//              refused the request, or said it failed): nothing moved;
+//   kUnknown   it may have happened (no answer, an answer lost, a 5xx after
+//              the request was sent): ask again with Lookup, never guess.
+// Handlers run
 // on fibers (fibers/fiber.h): a connector must wait through fibers:: (a
 // socket, a timer), or it blocks the whole event loop it was called on.
 // Requests carry an idempotency key, which a real connector forwards, so a
@@ -38,7 +45,7 @@ struct FollowUpRequest {  // capture, cancel, refund
 };
 
 struct ProcessorResult {
-  enum class Outcome { kApproved, kDeclined, kFailed };
+  enum class Outcome { kApproved, kDeclined, kFailed, kUnknown };
   Outcome outcome = Outcome::kFailed;
   std::string reference;  // the processor's id for the authorization or refund
   std::string code;  // declines: card_declined, insufficient_funds, …; failures: processing_error
@@ -58,6 +65,15 @@ class Processor {
   virtual ProcessorResult Capture(const FollowUpRequest& request) = 0;
   virtual ProcessorResult Cancel(const FollowUpRequest& request) = 0;
   virtual ProcessorResult Refund(const FollowUpRequest& request) = 0;
+  // What became of the call made with this idempotency key: its answer
+  // (approved, declined, failed) if the processor has one; kFailed with code
+  // "processor_no_record" when it never received it (a processor that closes
+  // the key on lookup, so that a late arrival cannot move money after this
+  // said nothing did); kUnknown when it still cannot tell (unreachable, or
+  // the call is still running there).
+  virtual ProcessorResult Lookup(std::string_view idempotency_key) = 0;
 };
+
+std::string_view ToString(ProcessorResult::Outcome outcome);
 
 }  // namespace payments::processors

@@ -84,4 +84,9 @@ ProcessorResult SandboxProcessor::Refund(const FollowUpRequest& request) {
   return Approved("sbx_re");
 }
 
+ProcessorResult SandboxProcessor::Lookup(std::string_view) {
+  return {ProcessorResult::Outcome::kFailed, "", "processor_no_record",
+          "The processor has no record of this call."};
+}
+
 }  // namespace payments::processors

@@ -1,5 +1,8 @@
-// The sandbox processor: a SIMULATED card processor built into the service,
-// for development, tests and demos. It moves no money. It behaves like a real
+// The in-process sandbox processor: a SIMULATED card processor for unit and
+// store tests that need no network peer. It moves no money. The service
+// itself talks to `payments sandbox`, the simulated processor as a process of
+// its own (sandbox/, processors/http_processor.h), which keeps state; this
+// one keeps none, so its Lookup knows of no call. It behaves like a real
 // processor as seen from the service — answers by card number, takes time,
 // times out, fails — so that the service's handling of each case is real:
 //
@@ -44,6 +47,7 @@ class SandboxProcessor final : public Processor {
   ProcessorResult Capture(const FollowUpRequest& request) override;
   ProcessorResult Cancel(const FollowUpRequest& request) override;
   ProcessorResult Refund(const FollowUpRequest& request) override;
+  ProcessorResult Lookup(std::string_view idempotency_key) override;
 
  private:
   ProcessorResult Approved(std::string_view prefix) const;

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -29,6 +30,7 @@
 #include "http/server_metrics.h"
 #include "http/tls_context.h"
 #include "migrate/migration.h"
+#include "processors/http_processor.h"
 #include "serve/access_log.h"
 #include "serve/admin_api.h"
 #include "serve/background_workers.h"
@@ -36,11 +38,13 @@
 #include "serve/fault_routes.h"
 #include "serve/flag_refresher.h"
 #include "serve/health.h"
+#include "serve/sandbox_child.h"
 #include "serve/signals.h"
 #include "serve/stop_stack.h"
 #include "service/api_keys.h"
 #include "service/payment_metrics.h"
 #include "service/payment_service.h"
+#include "service/reconciler.h"
 #include "store/instance_store.h"
 #include "store/merchant_store.h"
 #include "telemetry/log.h"
@@ -89,6 +93,7 @@ class Lifecycle {
       return 0;
     }
     RegisterInstance();
+    if (!ConnectProcessor()) return 1;
     AssemblePublicApi();
     StartWorkers();
     AddMetrics();
@@ -147,6 +152,7 @@ class Lifecycle {
       embedded_ = MakeEmbedded(config_.data_dir);
       conninfo = embedded_->conninfo;
     }
+    conninfo_ = conninfo;
     pool_ = std::make_unique<db::Pool>(
         db::PoolOptions{.connect = {.conninfo = conninfo,
                                     .application_name = "payments serve",
@@ -353,27 +359,68 @@ class Lifecycle {
     });
   }
 
+  // The processor at its URL, or the simulated one started as our child.
+  bool ConnectProcessor() {
+    std::string url = config_.processor_url;
+    if (url.empty()) {
+      const std::string journal = config_.sandbox_journal.empty()
+                                      ? config_.data_dir + "/sandbox.journal"
+                                      : config_.sandbox_journal;
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(journal).parent_path(), ec);
+      auto child = SandboxChild::Start({.journal = journal,
+                                        .latency = config_.sandbox_latency,
+                                        .slow_latency = config_.sandbox_slow_latency,
+                                        .hang = config_.sandbox_hang});
+      if (!child) {
+        log::Error("the sandbox processor did not start",
+                   {{"error", child.error().message}, {"output", child.error().detail}});
+        return false;
+      }
+      sandbox_child_ = std::move(*child);
+      url = sandbox_child_->url();
+      log::Info("sandbox processor started",
+                {{"url", url}, {"journal", journal}, {"pid", sandbox_child_->pid()}});
+      // Stopped after the public listener: in-flight payments finish first.
+      stops_.Push("sandbox processor", [this] { sandbox_child_->Stop(); });
+    }
+    auto processor =
+        processors::HttpProcessor::Create({.url = url,
+                                           .connect_timeout = config_.processor_connect_timeout,
+                                           .timeout = config_.processor_timeout});
+    if (!processor) {
+      log::Error("cannot use the processor", {{"error", processor.error().message}});
+      return false;
+    }
+    processor_ = std::move(*processor);
+    return true;
+  }
+
   void AssemblePublicApi() {
-    sandbox_ = std::make_unique<processors::SandboxProcessor>(config_.sandbox);
     payments_ = std::make_unique<service::PaymentService>(
-        *pool_, *sandbox_,
-        service::ServiceOptions{.idempotency_lock = config_.idempotency_lock,
-                                .group_commit = config_.db_group_commit,
-                                .fingerprint_key = fingerprint_key_,
-                                .previous_fingerprint_key = config_.fingerprint_key_previous,
-                                .fingerprint_per_merchant = config_.fingerprint_scope != "global",
-                                .card_testing = {
-                                    .min_declines = config_.card_testing_min_declines,
-                                    .decline_ratio = config_.card_testing_decline_ratio,
-                                    .window = config_.card_testing_window,
-                                    .cooldown = config_.card_testing_pause,
-                                }});
+        *pool_, *processor_,
+        service::ServiceOptions{
+            .idempotency_lock = config_.idempotency_lock,
+            .group_commit = config_.db_group_commit,
+            .fingerprint_key = fingerprint_key_,
+            .previous_fingerprint_key = config_.fingerprint_key_previous,
+            .fingerprint_per_merchant = config_.fingerprint_scope != "global",
+            .card_testing =
+                {
+                    .min_declines = config_.card_testing_min_declines,
+                    .decline_ratio = config_.card_testing_decline_ratio,
+                    .window = config_.card_testing_window,
+                    .cooldown = config_.card_testing_pause,
+                },
+            // Past the call's deadline, retries included.
+            .reconcile_after = 2 * (config_.processor_connect_timeout + config_.processor_timeout) +
+                               std::chrono::milliseconds(500)});
     payments_->SetProcessorGate([this](std::string_view processor, std::string_view merchant_id) {
       return flags::CheckProcessorEnabled(*flags_, processor, merchant_id);
     });
     keys_ = std::make_unique<service::KeyAuthenticator>(
-        *pool_, service::KeyAuthOptions{.accepts = sandbox_->live() ? service::KeyMode::kLive
-                                                                    : service::KeyMode::kTest});
+        *pool_, service::KeyAuthOptions{.accepts = processor_->live() ? service::KeyMode::kLive
+                                                                      : service::KeyMode::kTest});
     (void)keys_->Sync();  // before the first request, so that the cache serves it
     // The serve command checked the list; an empty one trusts nobody.
     rate_limits_ = std::make_unique<api::RateLimits>(api::RateLimitOptions{
@@ -394,6 +441,19 @@ class Lifecycle {
         std::make_unique<BackgroundWorkers>(*pool_, health_, built_in_, self_, *relay_, *keys_);
     workers_->Start();
     stops_.Push("background workers", [this] { workers_->Stop(); });
+    auto schedule = service::ParseReconcileSchedule(config_.reconcile_schedule);
+    reconciler_ = std::make_unique<service::Reconciler>(
+        *pool_, *processor_,
+        service::ReconcileOptions{
+            .schedule = schedule ? *schedule : service::ReconcileOptions{}.schedule,
+            .conninfo = conninfo_});
+    reconcile_worker_ = std::make_unique<PeriodicWorker>("reconciler", config_.reconcile_interval,
+                                                         [this] { return reconciler_->RunOnce(); });
+    reconcile_worker_->Start();
+    stops_.Push("reconciler", [this] {
+      reconcile_worker_->Stop();
+      reconciler_->Release();  // another instance's takes over at its next tick
+    });
   }
 
   // Each module writes its own families from a snapshot of its numbers.
@@ -404,7 +464,8 @@ class Lifecycle {
           {{"claim", payments_->ClaimGroupStats()}, {"payment", payments_->WriteGroupStats()}}, w);
       http::WriteServerMetrics(public_started_.load(), "public", w);
       http::WriteTlsMetrics(tls_.get(), w);
-      service::WritePaymentMetrics(payments_->Counters(), sandbox_->name(), w);
+      service::WritePaymentMetrics(payments_->Counters(), processor_->name(), w);
+      service::WriteReconcileMetrics(reconciler_->Stats(), w);
       rate_limits_->WriteMetrics(w);
       w.Family("payments_ready", "gauge", "1 while /readyz answers 200.");
       w.Sample("payments_ready", {}, health_.Ready() ? 1 : 0);
@@ -520,12 +581,16 @@ class Lifecycle {
   std::string admin_bound_;
   std::string fingerprint_key_;
   store::Instance self_;
-  std::unique_ptr<processors::SandboxProcessor> sandbox_;
+  std::unique_ptr<SandboxChild> sandbox_child_;
+  std::unique_ptr<processors::Processor> processor_;
   std::unique_ptr<service::PaymentService> payments_;
   std::unique_ptr<service::KeyAuthenticator> keys_;
   std::unique_ptr<api::RateLimits> rate_limits_;
   std::unique_ptr<api::PublicApi> public_api_;
   std::unique_ptr<BackgroundWorkers> workers_;
+  std::unique_ptr<service::Reconciler> reconciler_;
+  std::unique_ptr<PeriodicWorker> reconcile_worker_;
+  std::string conninfo_;
   std::unique_ptr<boost::asio::thread_pool> handler_pool_;
   std::unique_ptr<http::Server> public_server_;
   StopStack stops_;  // last: destroyed first, so whatever still runs stops

@@ -21,8 +21,6 @@
 #include <chrono>
 #include <string>
 
-#include "processors/sandbox_processor.h"
-
 namespace payments::serve {
 
 struct ServeConfig {
@@ -76,7 +74,19 @@ struct ServeConfig {
   std::string kafka_topic = "payments.events";
   int events_batch_size = 500;
   int events_retention_days = 30;
-  processors::SandboxOptions sandbox;
+  // The payment processor: an HTTP peer that speaks docs/sandbox.md's
+  // protocol. Empty: `payments sandbox`, the SIMULATED processor, started as
+  // a child (serve/sandbox_child.h) with its journal at sandbox_journal
+  // (empty: <data_dir>/sandbox.journal) and the sandbox_* settings.
+  std::string processor_url;
+  std::chrono::milliseconds processor_timeout{10000};  // an answer after the request was sent
+  std::chrono::milliseconds processor_connect_timeout{2000};
+  std::chrono::milliseconds reconcile_interval{1000};
+  std::string reconcile_schedule = "2s,10s,1m,10m,1h,1d,1d,1d";  // service/reconciler.h
+  std::string sandbox_journal;
+  std::chrono::milliseconds sandbox_latency{0};
+  std::chrono::milliseconds sandbox_slow_latency{2000};
+  std::chrono::milliseconds sandbox_hang{60000};
   // Enables POST /admin/fault/stall-event-loop?ms=N on the admin listener,
   // for drills that prove /livez notices a stuck event loop. Never in production.
   bool fault_injection = false;

@@ -30,4 +30,22 @@ void WritePaymentMetrics(const PaymentCounters& counters, std::string_view proce
            static_cast<double>(counters.card_testing.held_merchants));
 }
 
+void WriteReconcileMetrics(const ReconcileStats& stats, telemetry::MetricsWriter& w) {
+  w.Family("payments_reconcile_active", "gauge",
+           "1 while this instance's reconciler holds the lock (one per database).");
+  w.Sample("payments_reconcile_active", {}, stats.active ? 1 : 0);
+  w.Family("payments_reconcile_settled_total", "counter",
+           "Answers of pending processor calls recorded by reconciliation.");
+  w.Sample("payments_reconcile_settled_total", {}, static_cast<double>(stats.settled));
+  w.Family("payments_reconcile_no_answer_total", "counter",
+           "Looks at a pending call for which the processor had no answer yet.");
+  w.Sample("payments_reconcile_no_answer_total", {}, static_cast<double>(stats.still_unknown));
+  w.Family("payments_reconcile_exhausted_total", "counter",
+           "Pending calls left for an operator after the last scheduled look.");
+  w.Sample("payments_reconcile_exhausted_total", {}, static_cast<double>(stats.exhausted));
+  w.Family("payments_reconcile_errors_total", "counter",
+           "Reconciliation looks that failed (the database, usually); retried next run.");
+  w.Sample("payments_reconcile_errors_total", {}, static_cast<double>(stats.errors));
+}
+
 }  // namespace payments::service

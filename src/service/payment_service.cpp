@@ -11,6 +11,7 @@
 #include "events/cloud_event.h"
 #include "payments/ledger.h"
 #include "payments/payment_json.h"
+#include "service/settlement.h"
 #include "store/event_store.h"
 #include "store/idempotency_store.h"
 #include "telemetry/log.h"
@@ -39,36 +40,17 @@ Error NoSuchPayment(const std::string& id) {
   return Error::NotFound(fmt::format("No such payment: '{}'", id), "id");
 }
 
-// Follow-up calls (capture, cancel, refund) that the processor refuses.
-Error ProcessorRefused(const processors::ProcessorResult& r, std::string_view action) {
-  if (r.outcome == processors::ProcessorResult::Outcome::kDeclined) {
-    return Error::Of(ErrorKind::kCard, r.code, r.message);
-  }
-  return Error::Of(ErrorKind::kCard, "processing_error",
-                   fmt::format("The processor could not {} the payment: {}", action, r.message));
-}
+// Records the intent of a follow-up (capture, cancel, refund) on the locked
+// payment: BEGIN and SELECT … FOR UPDATE in one round trip, then `plan`
+// (which changes the payment and adds what else the intent writes), then
+// the writes, the interim reply under the key and COMMIT in a second. The
+// row lock is held for no processor call: the call comes after the commit.
+using Plan =
+    std::function<payments::Result<std::pair<Reply, std::vector<db::BatchItem>>>(Payment&)>;
 
-// data_json is the object as the reply carries it: serialized once for both.
-events::Event PaymentEvent(std::string_view type, const Payment& p, std::string_view data_json,
-                           Clock::time_point now) {
-  return events::MakeEventFromJson(type, p.merchant_id, p.id, data_json, now);
-}
-
-// The events of one change, written by one statement in commit order.
-db::BatchItem EventsItem(std::vector<events::Event> events) {
-  return store::InsertEventsItem(events);
-}
-
-// Runs a follow-up (capture, cancel, refund) on a locked payment: BEGIN and
-// SELECT … FOR UPDATE in one round trip, then `decide` (which may call the
-// processor while the row lock serialises every change to this payment), then
-// its writes, the idempotency record and COMMIT in a second round trip.
-using Decision = payments::Result<std::pair<Reply, std::vector<db::BatchItem>>>;
-
-payments::Result<Reply> OnLockedPayment(db::Pool& pool, const Execution& exec,
-                                        const std::string& merchant_id,
-                                        const std::string& payment_id,
-                                        const std::function<Decision(Payment&)>& decide) {
+payments::Result<Payment> RecordIntent(db::Pool& pool, const Execution& exec,
+                                       const std::string& merchant_id,
+                                       const std::string& payment_id, const Plan& plan) {
   auto tx = db::BeginBatch(pool, {store::FindPaymentItem(merchant_id, payment_id, true)});
   if (!tx) return std::unexpected(tx.error());
   std::optional<Payment> found = store::PaymentFromRows(tx->rows[0]);
@@ -76,17 +58,17 @@ payments::Result<Reply> OnLockedPayment(db::Pool& pool, const Execution& exec,
     db::RollbackTransaction(*tx->connection);
     return std::unexpected(NoSuchPayment(payment_id));
   }
-  auto decision = decide(*found);
-  if (!decision) {
+  auto planned = plan(*found);
+  if (!planned) {
     db::RollbackTransaction(*tx->connection);
-    return std::unexpected(decision.error());
+    return std::unexpected(planned.error());
   }
-  auto& [reply, items] = *decision;
-  std::vector<db::BatchItem> all = exec.Store(reply);
+  auto& [interim, items] = *planned;
+  std::vector<db::BatchItem> all = exec.Store(interim);
   for (auto& item : items) all.push_back(std::move(item));
   auto committed = db::CommitBatch(*tx->connection, std::move(all));
   if (!committed) return std::unexpected(exec.Explain(committed.error()));
-  return reply;
+  return std::move(*found);
 }
 
 }  // namespace
@@ -165,6 +147,7 @@ payments::Result<Reply> PaymentService::CreatePayment(
         p.merchant_id = merchant_id;
         p.amount = input.amount;
         p.currency = std::string(input.currency->code);
+        p.status = PaymentStatus::kProcessing;
         p.card = StoredCard{std::string(ToString(card->brand)), card->last4, card->exp_month,
                             card->exp_year, fingerprint};
         p.processor = std::string(processor_.name());
@@ -172,166 +155,128 @@ payments::Result<Reply> PaymentService::CreatePayment(
         p.metadata = input.metadata;
         p.created =
             std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        // The processor's key is ours, never the merchant's: merchants' keys
+        // collide with each other's at one processor.
+        p.pending =
+            Pending{input.capture ? PendingOperation::kSale : PendingOperation::kAuthorize, p.id,
+                    p.amount, exec.input() ? std::optional(exec.input()->key) : std::nullopt};
+
+        // The intent, durable before the call: a crash from here on leaves
+        // a processing payment that reconciliation settles, and a retry
+        // under the key gets it (202) instead of charging again.
+        const Reply interim = InterimPaymentReply(p);
+        std::vector<db::BatchItem> intent = exec.Store(interim);
+        intent.push_back(
+            store::InsertPaymentItem(p, UnixMicros(now), options_.reconcile_after.count()));
+        if (auto recorded = writes_.Run(std::move(intent)); !recorded) {
+          return std::unexpected(exec.Explain(recorded.error()));  // nothing was called
+        }
 
         processors::AuthorizeRequest request;
         request.payment_id = p.id;
         request.merchant_id = merchant_id;
-        request.idempotency_key = exec.input() ? exec.input()->key : p.id;
+        request.idempotency_key = p.pending->processor_key;
         request.amount = p.amount;
         request.currency = p.currency;
         request.card = &*card;
         request.capture = input.capture;
         CountCall("authorize");
-        const processors::ProcessorResult result = processor_.Authorize(request);
-
-        std::string_view event_type;
-        if (result.outcome == processors::ProcessorResult::Outcome::kApproved) {
-          p.processor_reference = result.reference;
-          if (input.capture) {
-            p.status = PaymentStatus::kCaptured;
-            p.amount_captured = p.amount;
-            event_type = "payment.captured";
-          } else {
-            p.status = PaymentStatus::kAuthorized;
-            event_type = "payment.authorized";
-          }
-        } else {
-          p.status = PaymentStatus::kFailed;
-          p.failure_code = result.code;
-          p.failure_message = result.message;
-          event_type = "payment.failed";
+        const processors::ProcessorResult answer = processor_.Authorize(request);
+        if (answer.outcome == processors::ProcessorResult::Outcome::kUnknown) {
+          Count("processing");
+          return interim;
         }
-        // One dump serves the reply and both events.
-        const std::string object = PaymentToJson(p).dump();
-        const Reply reply =
-            p.status == PaymentStatus::kFailed ? DeclineReply(p) : Reply{200, object, false};
-
-        const int64_t created_ms = UnixMillis(now);
-        std::vector<db::BatchItem> items = exec.Store(reply);
-        items.push_back(store::InsertPaymentItem(p, UnixMicros(now)));
-        if (p.status == PaymentStatus::kCaptured) {
-          items.push_back(
-              store::InsertLedgerEntryItem({NewId("je", now), merchant_id, p.id, std::nullopt,
-                                            "capture", CapturePostings(p.currency, p.amount)},
-                                           created_ms));
+        Settlement settled = SettleAuthorization(std::move(p), answer, now);
+        if (auto written = writes_.Run(std::move(settled.items)); !written) {
+          if (store::IsConcurrentlySettled(written.error())) return settled.reply;
+          // The answer is not recorded, and the intent is: reconciliation
+          // asks the processor again and records it; the key holds the 202.
+          Count("settle_deferred");
+          log::Warn("could not record the processor's answer; reconciliation will",
+                    {{"payment_id", settled.payment.id},
+                     {"error", written.error().detail.empty() ? written.error().message
+                                                              : written.error().detail}});
+          return interim;
         }
-        items.push_back(EventsItem({PaymentEvent("payment.created", p, object, now),
-                                    PaymentEvent(event_type, p, object, now)}));
-        auto committed = writes_.Run(std::move(items));
-        if (!committed) {
-          if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
-            return std::unexpected(exec.Explain(committed.error()));
-          }
-          return std::unexpected(VoidUnrecorded(exec, p, committed.error()));
-        }
-        Count(ToString(p.status));
-        card_testing_.Record(merchant_id, p.status == PaymentStatus::kFailed,
+        Count(settled.outcome);
+        card_testing_.Record(merchant_id, settled.payment.status == PaymentStatus::kFailed,
                              std::chrono::steady_clock::now());
-        return reply;
+        return settled.reply;
       });
 }
 
-Error PaymentService::VoidUnrecorded(const Execution& exec, const Payment& p,
-                                     const Error& write_error) {
-  // The processor approved, and the payment's row did not commit. Money must
-  // not stay moved without a record: void the authorization (same-day, before
-  // settlement, a sale voids too) under a key derived from the payment's, so
-  // a repeated void is the same void.
-  CountCall("void");
-  const processors::ProcessorResult voided = processor_.Cancel(
-      {p.id, p.merchant_id, (exec.input() ? exec.input()->key : p.id) + ":void-unrecorded",
-       p.processor_reference.value_or(""), p.amount, p.currency});
-  const nlohmann::ordered_json fields = {
-      {"payment_id", p.id},
-      {"merchant_id", p.merchant_id},
-      {"processor_reference", p.processor_reference.value_or("")},
-      {"amount", p.amount},
-      {"currency", p.currency},
-      {"write_error", write_error.detail.empty() ? write_error.message : write_error.detail}};
-  if (voided.outcome == processors::ProcessorResult::Outcome::kApproved) {
-    Count("voided_unrecorded");
-    log::Warn("payment not recorded; its authorization was voided", fields);
-    Error e = Error::Unavailable(
-        "The payment could not be recorded, and its authorization was voided at the processor: "
-        "no money moved. Retry the request.",
-        write_error.detail);
-    e.code = "payment_not_recorded";
-    return e;
-  }
-  Count("outcome_unknown");
-  nlohmann::ordered_json failed = fields;
-  failed["void_error"] = voided.message;
-  log::Error("payment authorized, not recorded, and not voided: reconcile it", failed);
-  Error e = Error::Of(ErrorKind::kOutcomeUnknown, "payment_outcome_unknown",
-                      fmt::format("The card was authorized but the payment could not be recorded, "
-                                  "and voiding the authorization failed. Do not retry: payment {} "
-                                  "must be reconciled.",
-                                  p.id));
-  e.detail = write_error.detail;
-  return e;
+payments::Result<Reply> PaymentService::FollowUp(const std::string& merchant_id,
+                                                 const std::string& payment_id,
+                                                 const std::optional<IdempotencyInput>& idempotency,
+                                                 PendingOperation operation,
+                                                 std::optional<int64_t> amount) {
+  return RunIdempotent(
+      pool_, claims_, merchant_id, idempotency, options_.idempotency_lock,
+      [&](const Execution& exec) -> payments::Result<Reply> {
+        const Clock::time_point now = Clock::now();
+        auto p = RecordIntent(
+            pool_, exec, merchant_id, payment_id,
+            [&](Payment& p) -> payments::Result<std::pair<Reply, std::vector<db::BatchItem>>> {
+              int64_t to_move = p.amount;
+              if (operation == PendingOperation::kCapture) {
+                auto planned = PlanCapture(p, amount);
+                if (!planned) return std::unexpected(planned.error());
+                to_move = *planned;
+              } else if (auto planned = PlanCancel(p); !planned) {
+                return std::unexpected(planned.error());
+              }
+              // A key of its own per attempt: one the processor closed (a
+              // look that found nothing) must not refuse the next attempt.
+              p.pending = Pending{
+                  operation, NewId(operation == PendingOperation::kCapture ? "cap" : "cnl", now),
+                  to_move, exec.input() ? std::optional(exec.input()->key) : std::nullopt};
+              std::vector<db::BatchItem> items;
+              items.push_back(
+                  store::UpdatePaymentItem(p, std::nullopt, options_.reconcile_after.count()));
+              return std::pair{InterimPaymentReply(p), std::move(items)};
+            });
+        if (!p) return std::unexpected(p.error());
+        const std::string_view name = ToString(operation);
+        CountCall(name);
+        const processors::FollowUpRequest request{p->id,
+                                                  merchant_id,
+                                                  p->pending->processor_key,
+                                                  p->processor_reference.value_or(""),
+                                                  p->pending->amount,
+                                                  p->currency};
+        const processors::ProcessorResult answer = operation == PendingOperation::kCapture
+                                                       ? processor_.Capture(request)
+                                                       : processor_.Cancel(request);
+        if (answer.outcome == processors::ProcessorResult::Outcome::kUnknown) {
+          Count(fmt::format("{}_pending", name));
+          return InterimPaymentReply(*p);
+        }
+        Settlement settled = SettleFollowUp(*p, answer, now);
+        if (auto written = db::RunTransactionBatch(pool_, std::move(settled.items)); !written) {
+          if (store::IsConcurrentlySettled(written.error())) return settled.reply;
+          Count("settle_deferred");
+          log::Warn("could not record the processor's answer; reconciliation will",
+                    {{"payment_id", payment_id},
+                     {"operation", name},
+                     {"error", written.error().detail.empty() ? written.error().message
+                                                              : written.error().detail}});
+          return InterimPaymentReply(*p);
+        }
+        Count(settled.outcome);
+        return settled.reply;
+      });
 }
 
 payments::Result<Reply> PaymentService::CapturePayment(
     const std::string& merchant_id, const std::string& payment_id, std::optional<int64_t> amount,
     const std::optional<IdempotencyInput>& idempotency) {
-  return RunIdempotent(
-      pool_, claims_, merchant_id, idempotency, options_.idempotency_lock,
-      [&](const Execution& exec) -> payments::Result<Reply> {
-        const Clock::time_point now = Clock::now();
-        auto reply =
-            OnLockedPayment(pool_, exec, merchant_id, payment_id, [&](Payment& p) -> Decision {
-              auto to_capture = PlanCapture(p, amount);
-              if (!to_capture) return std::unexpected(to_capture.error());
-              CountCall("capture");
-              const processors::ProcessorResult result = processor_.Capture(
-                  {p.id, merchant_id, exec.input() ? exec.input()->key : NewId("cap", now),
-                   p.processor_reference.value_or(""), *to_capture, p.currency});
-              if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
-                return std::unexpected(ProcessorRefused(result, "capture"));
-              }
-              ApplyCapture(p, *to_capture);
-              const std::string object = PaymentToJson(p).dump();
-              std::vector<db::BatchItem> items;
-              items.push_back(store::UpdatePaymentItem(p));
-              items.push_back(store::InsertLedgerEntryItem(
-                  {NewId("je", now), merchant_id, p.id, std::nullopt, "capture",
-                   CapturePostings(p.currency, p.amount_captured)},
-                  UnixMillis(now)));
-              items.push_back(EventsItem({PaymentEvent("payment.captured", p, object, now)}));
-              return std::pair{Reply{200, object, false}, std::move(items)};
-            });
-        if (reply) Count("captured");
-        return reply;
-      });
+  return FollowUp(merchant_id, payment_id, idempotency, PendingOperation::kCapture, amount);
 }
 
 payments::Result<Reply> PaymentService::CancelPayment(
     const std::string& merchant_id, const std::string& payment_id,
     const std::optional<IdempotencyInput>& idempotency) {
-  return RunIdempotent(
-      pool_, claims_, merchant_id, idempotency, options_.idempotency_lock,
-      [&](const Execution& exec) -> payments::Result<Reply> {
-        const Clock::time_point now = Clock::now();
-        auto reply =
-            OnLockedPayment(pool_, exec, merchant_id, payment_id, [&](Payment& p) -> Decision {
-              if (auto plan = PlanCancel(p); !plan) return std::unexpected(plan.error());
-              CountCall("cancel");
-              const processors::ProcessorResult result = processor_.Cancel(
-                  {p.id, merchant_id, exec.input() ? exec.input()->key : NewId("cnl", now),
-                   p.processor_reference.value_or(""), p.amount, p.currency});
-              if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
-                return std::unexpected(ProcessorRefused(result, "cancel"));
-              }
-              ApplyCancel(p);
-              const std::string object = PaymentToJson(p).dump();
-              std::vector<db::BatchItem> items;
-              items.push_back(store::UpdatePaymentItem(p));
-              items.push_back(EventsItem({PaymentEvent("payment.canceled", p, object, now)}));
-              return std::pair{Reply{200, object, false}, std::move(items)};
-            });
-        if (reply) Count("canceled");
-        return reply;
-      });
+  return FollowUp(merchant_id, payment_id, idempotency, PendingOperation::kCancel, std::nullopt);
 }
 
 payments::Result<Reply> PaymentService::RefundPayment(
@@ -341,47 +286,75 @@ payments::Result<Reply> PaymentService::RefundPayment(
       pool_, claims_, merchant_id, idempotency, options_.idempotency_lock,
       [&](const Execution& exec) -> payments::Result<Reply> {
         const Clock::time_point now = Clock::now();
-        auto reply =
-            OnLockedPayment(pool_, exec, merchant_id, payment_id, [&](Payment& p) -> Decision {
+        Refund refund;
+        refund.id = NewId("re", now);
+        auto p = RecordIntent(
+            pool_, exec, merchant_id, payment_id,
+            [&](Payment& p) -> payments::Result<std::pair<Reply, std::vector<db::BatchItem>>> {
               auto to_refund = PlanRefund(p, input.amount);
               if (!to_refund) return std::unexpected(to_refund.error());
-              Refund refund;
-              refund.id = NewId("re", now);
-              CountCall("refund");
-              const processors::ProcessorResult result = processor_.Refund(
-                  {p.id, merchant_id, exec.input() ? exec.input()->key : refund.id,
-                   p.processor_reference.value_or(""), *to_refund, p.currency});
-              if (result.outcome != processors::ProcessorResult::Outcome::kApproved) {
-                return std::unexpected(ProcessorRefused(result, "refund"));
-              }
-              ApplyRefund(p, *to_refund);
+              ReserveRefund(p, *to_refund);
               refund.payment_id = p.id;
               refund.merchant_id = merchant_id;
               refund.amount = *to_refund;
               refund.currency = p.currency;
-              refund.status = RefundStatus::kSucceeded;
+              refund.status = RefundStatus::kPending;
               refund.reason = input.reason;
-              refund.processor_reference = result.reference;
               refund.metadata = input.metadata;
               refund.created =
                   std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-              const std::string refund_object = RefundToJson(refund).dump();
-              const int64_t ms = UnixMillis(now);
+              refund.idempotency_key =
+                  exec.input() ? std::optional(exec.input()->key) : std::nullopt;
               std::vector<db::BatchItem> items;
-              items.push_back(store::UpdatePaymentItem(p));
-              items.push_back(store::InsertRefundItem(refund, ms));
-              items.push_back(store::InsertLedgerEntryItem(
-                  {NewId("je", now), merchant_id, p.id, refund.id, "refund",
-                   RefundPostings(p.currency, refund.amount)},
-                  ms));
-              items.push_back(
-                  EventsItem({PaymentEvent("refund.created", p, refund_object, now),
-                              PaymentEvent("payment.refunded", p, PaymentToJson(p).dump(), now)}));
-              return std::pair{Reply{200, refund_object, false}, std::move(items)};
+              items.push_back(store::UpdatePaymentItem(p, std::nullopt));
+              items.push_back(store::InsertRefundItem(refund, UnixMillis(now),
+                                                      options_.reconcile_after.count()));
+              return std::pair{InterimRefundReply(refund), std::move(items)};
             });
-        if (reply) Count("refunded");
-        return reply;
+        if (!p) return std::unexpected(p.error());
+        CountCall("refund");
+        // The refund's own id is its key at the processor.
+        const processors::ProcessorResult answer =
+            processor_.Refund({p->id, merchant_id, refund.id, p->processor_reference.value_or(""),
+                               refund.amount, p->currency});
+        if (answer.outcome == processors::ProcessorResult::Outcome::kUnknown) {
+          Count("refund_pending");
+          return InterimRefundReply(refund);
+        }
+        auto settled = SettleRefundNow(merchant_id, payment_id, refund, answer, now);
+        if (!settled) {
+          Count("settle_deferred");
+          log::Warn("could not record the processor's answer; reconciliation will",
+                    {{"refund_id", refund.id},
+                     {"error", settled.error().detail.empty() ? settled.error().message
+                                                              : settled.error().detail}});
+          return InterimRefundReply(refund);
+        }
+        return *settled;
       });
+}
+
+payments::Result<Reply> PaymentService::SettleRefundNow(const std::string& merchant_id,
+                                                        const std::string& payment_id,
+                                                        const Refund& refund,
+                                                        const processors::ProcessorResult& answer,
+                                                        Clock::time_point now) {
+  // The payment as it is now: other refunds may have settled meanwhile.
+  auto tx = db::BeginBatch(pool_, {store::FindPaymentItem(merchant_id, payment_id, true)});
+  if (!tx) return std::unexpected(tx.error());
+  std::optional<Payment> found = store::PaymentFromRows(tx->rows[0]);
+  if (!found) {
+    db::RollbackTransaction(*tx->connection);
+    return std::unexpected(NoSuchPayment(payment_id));
+  }
+  RefundSettlement settled = SettleRefundCall(std::move(*found), refund, answer, now);
+  auto written = db::CommitBatch(*tx->connection, std::move(settled.items));
+  if (!written) {
+    if (store::IsConcurrentlySettled(written.error())) return settled.reply;
+    return std::unexpected(written.error());
+  }
+  Count(settled.outcome);
+  return settled.reply;
 }
 
 payments::Result<Payment> PaymentService::GetPayment(const std::string& merchant_id,

@@ -1,7 +1,13 @@
-// The use cases of the payments API, one function per operation, each one
-// database transaction for its effects (the idempotency claim aside). The
-// HTTP handlers parse and validate; these decide, call the processor, write
-// payment, ledger postings, events and the idempotency record together.
+// The use cases of the payments API, one function per operation. The HTTP
+// handlers parse and validate; these decide, record the intent of each
+// processor call (committed before the call, so that a crash leaves
+// something reconciliation finds: docs/payment-states.md), call the
+// processor outside any transaction, then record its answer — payment,
+// ledger postings, events and the idempotency record together
+// (service/settlement.h). An answer that does not come leaves the call
+// pending: the reply is 202 with the payment (or refund) as it stands, the
+// same reply a retry under the Idempotency-Key gets until the answer is
+// recorded, and the final reply after.
 //
 // Thread-safe: handlers on many workers call one PaymentService.
 #pragma once
@@ -53,6 +59,10 @@ struct ServiceOptions {
   // Fingerprints scoped per merchant (the default) or one scope for all.
   bool fingerprint_per_merchant = true;
   CardTestingOptions card_testing{};
+  // When reconciliation first asks the processor about a call whose answer
+  // was not recorded: past the call's own deadline, so that it never races
+  // a call still in flight.
+  std::chrono::milliseconds reconcile_after{30'000};
 };
 
 // Outcome counters for /metrics.
@@ -114,10 +124,15 @@ class PaymentService {
   db::GroupCommitStats ClaimGroupStats() const { return claims_.Stats(); }
 
  private:
-  // After an approved authorization whose payment did not commit: voids it
-  // and says so (503, retry safe), or, if the void fails too, returns
-  // kOutcomeUnknown and logs what reconciliation needs.
-  Error VoidUnrecorded(const Execution& exec, const Payment& p, const Error& write_error);
+  // Capture or cancel: the intent, the call, the answer.
+  payments::Result<Reply> FollowUp(const std::string& merchant_id, const std::string& payment_id,
+                                   const std::optional<IdempotencyInput>& idempotency,
+                                   PendingOperation operation, std::optional<int64_t> amount);
+  // Records a refund's answer against its payment as locked now.
+  payments::Result<Reply> SettleRefundNow(const std::string& merchant_id,
+                                          const std::string& payment_id, const Refund& refund,
+                                          const processors::ProcessorResult& answer,
+                                          std::chrono::system_clock::time_point now);
   void Count(std::string_view outcome);
   void CountCall(std::string_view operation);
 

@@ -83,6 +83,13 @@ constexpr db::Statement kComplete{
     "claim_token = NULL, locked_until = NULL "
     "WHERE merchant_id = $1 AND key = $2 AND claim_token = $3"};
 
+// Only over an interim 202 (the reply of a call whose answer was not known):
+// a final reply is never replaced.
+constexpr db::Statement kReplaceInterim{
+    "idempotency.replace_interim",
+    "UPDATE idempotency_keys SET response_status = $3, response_body = $4, completed_at = now() "
+    "WHERE merchant_id = $1 AND key = $2 AND response_status = 202"};
+
 constexpr db::Statement kRelease{
     "idempotency.release",
     "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND claim_token = $3 "
@@ -166,6 +173,12 @@ db::BatchItem CompleteIdempotencyKeyItem(const std::string& merchant_id, const s
   return db::BatchItem{&kCompleteOrFail,
                        {},
                        db::Params().Add(merchant_id).Add(key).Add(token).Add(status).Add(body)};
+}
+
+db::BatchItem ReplaceInterimReplyItem(const std::string& merchant_id, const std::string& key,
+                                      int status, const std::string& body) {
+  return db::BatchItem{
+      &kReplaceInterim, {}, db::Params().Add(merchant_id).Add(key).Add(status).Add(body)};
 }
 
 bool IsClaimLost(const Error& error) { return error.sqlstate == "22012"; }

@@ -69,6 +69,12 @@ db::BatchItem CompleteIdempotencyKeyItem(const std::string& merchant_id, const s
                                          const std::string& body);
 bool IsClaimLost(const Error& error);
 
+// Replaces a completed key's interim reply (status 202: the request's
+// processor call had no known outcome yet) with the final one, once that is
+// known; a key whose reply is final, or gone, is left as it is.
+db::BatchItem ReplaceInterimReplyItem(const std::string& merchant_id, const std::string& key,
+                                      int status, const std::string& body);
+
 // Gives an unfinished claim up, so a retry can run at once.
 payments::Status ReleaseIdempotencyKey(db::Connection& conn, const std::string& merchant_id,
                                        const std::string& key, const std::string& claim_token);

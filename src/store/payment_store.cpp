@@ -11,23 +11,43 @@ namespace {
   "id, merchant_id, amount, currency, status, amount_captured, amount_refunded, "        \
   "card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, processor, " \
   "processor_reference, failure_code, failure_message, description, metadata::text, "    \
-  "floor(extract(epoch FROM created_at))::bigint"
+  "floor(extract(epoch FROM created_at))::bigint, amount_refund_pending, "               \
+  "pending_operation, pending_key, pending_amount, pending_idempotency_key"
 
 constexpr db::Statement kInsertPayment{
     "payments.insert",
     "INSERT INTO payments (id, merchant_id, amount, currency, status, amount_captured, "
     "amount_refunded, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint, "
     "processor, processor_reference, failure_code, failure_message, description, metadata, "
-    "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-    "$14, $15, $16, $17, $18::jsonb, timestamptz 'epoch' + $19::bigint * interval '1 microsecond', "
-    "timestamptz 'epoch' + $19::bigint * interval '1 microsecond')",
+    "created_at, updated_at, pending_operation, pending_key, pending_amount, "
+    "pending_idempotency_key, next_reconcile_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+    "$10, $11, $12, $13, $14, $15, $16, $17, $18::jsonb, "
+    "timestamptz 'epoch' + $19::bigint * interval '1 microsecond', "
+    "timestamptz 'epoch' + $19::bigint * interval '1 microsecond', $20::text, $21::text, "
+    "$22::bigint, $23::text, CASE WHEN $20::text IS NULL THEN NULL "
+    "ELSE now() + $24::bigint * interval '1 millisecond' END)",
     true};
 
+// Fails (invalid_text_representation naming "payment_changed") unless the
+// row's pending call is still the one the writer settles ($15): a call
+// settled by the request that made it and by reconciliation is settled once.
+// The failing cast depends on count(*), so that the planner cannot fold it
+// into an error before the row is looked at (CASE does not stop constant
+// folding).
 constexpr db::Statement kUpdatePayment{
-    "payments.update",
-    "UPDATE payments SET status = $3, amount_captured = $4, amount_refunded = $5, "
-    "processor_reference = $6, failure_code = $7, failure_message = $8, updated_at = now() "
-    "WHERE merchant_id = $1 AND id = $2"};
+    "payments.update_settled",
+    "WITH u AS (UPDATE payments SET status = $3, amount_captured = $4, amount_refunded = $5, "
+    "processor_reference = $6, failure_code = $7, failure_message = $8, "
+    "amount_refund_pending = $9, pending_operation = $10, pending_key = $11, "
+    "pending_amount = $12, pending_idempotency_key = $13, "
+    "next_reconcile_at = CASE WHEN $10::text IS NULL THEN NULL "
+    "ELSE now() + $14::bigint * interval '1 millisecond' END, "
+    "reconcile_attempts = CASE WHEN pending_key IS NOT DISTINCT FROM $11::text "
+    "THEN reconcile_attempts ELSE 0 END, updated_at = now() "
+    "WHERE merchant_id = $1 AND id = $2 AND pending_key IS NOT DISTINCT FROM $15::text "
+    "RETURNING 1) "
+    "SELECT CASE WHEN count(*) = 1 THEN 1 ELSE ('payment_changed ' || $2 || count(*))::integer "
+    "END FROM u"};
 
 constexpr db::Statement kFindPayment{
     "payments.find", "SELECT " PAYMENT_COLUMNS " FROM payments WHERE merchant_id = $1 AND id = $2"};
@@ -54,12 +74,24 @@ constexpr db::Statement kPaymentExists{"payments.cursor_exists",
 constexpr db::Statement kInsertRefund{
     "refunds.insert",
     "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, "
-    "processor_reference, failure_code, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
-    "$7, $8, $9, $10::jsonb, to_timestamp($11::double precision / 1000))"};
+    "processor_reference, failure_code, metadata, created_at, idempotency_key, "
+    "next_reconcile_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, "
+    "to_timestamp($11::double precision / 1000), $12, CASE WHEN $6 = 'pending' "
+    "THEN now() + $13::bigint * interval '1 millisecond' END)"};
+
+// Settles a pending refund; fails like kUpdatePayment unless it was pending.
+constexpr db::Statement kSettleRefund{
+    "refunds.settle",
+    "WITH u AS (UPDATE refunds SET status = $3, processor_reference = $4, failure_code = $5, "
+    "next_reconcile_at = NULL WHERE merchant_id = $1 AND id = $2 AND status = 'pending' "
+    "RETURNING 1) "
+    "SELECT CASE WHEN count(*) = 1 THEN 1 ELSE ('refund_changed ' || $2 || count(*))::integer "
+    "END FROM u"};
 
 #define REFUND_COLUMNS                                                                   \
   "id, payment_id, merchant_id, amount, currency, status, reason, processor_reference, " \
-  "failure_code, metadata::text, floor(extract(epoch FROM created_at))::bigint"
+  "failure_code, metadata::text, floor(extract(epoch FROM created_at))::bigint, "        \
+  "idempotency_key"
 
 constexpr db::Statement kFindRefund{
     "refunds.find", "SELECT " REFUND_COLUMNS " FROM refunds WHERE merchant_id = $1 AND id = $2"};
@@ -137,6 +169,10 @@ Payment ReadPayment(const db::Rows& rows, int r) {
   p.description = rows.OptionalString(r, 16);
   p.metadata = ParseMetadata(rows.Text(r, 17));
   p.created = rows.Int64(r, 18);
+  p.amount_refund_pending = rows.Int64(r, 19);
+  if (auto op = ParsePendingOperation(rows.Text(r, 20))) {
+    p.pending = Pending{*op, rows.String(r, 21), rows.Int64(r, 22), rows.OptionalString(r, 23)};
+  }
   return p;
 }
 
@@ -153,6 +189,7 @@ Refund ReadRefund(const db::Rows& rows, int r) {
   f.failure_code = rows.OptionalString(r, 8);
   f.metadata = ParseMetadata(rows.Text(r, 9));
   f.created = rows.Int64(r, 10);
+  f.idempotency_key = rows.OptionalString(r, 11);
   return f;
 }
 
@@ -182,22 +219,56 @@ payments::Status Exists(db::Connection& conn, const db::Statement& statement,
 
 }  // namespace
 
-db::BatchItem InsertPaymentItem(const Payment& p, int64_t created_us) {
+namespace {
+
+void AddPending(db::Params& params, const Payment& p) {
+  std::optional<std::string> op, key, idempotency_key;
+  std::optional<int64_t> amount;
+  if (p.pending) {
+    op = std::string(ToString(p.pending->operation));
+    key = p.pending->processor_key;
+    amount = p.pending->amount;
+    idempotency_key = p.pending->idempotency_key;
+  }
+  params.Add(op).Add(key).Add(amount).Add(idempotency_key);
+}
+
+}  // namespace
+
+db::BatchItem InsertPaymentItem(const Payment& p, int64_t created_us, int64_t reconcile_after_ms) {
   db::Params params;
   params.Add(p.id).Add(p.merchant_id).Add(p.amount).Add(p.currency).Add(ToString(p.status));
   params.Add(p.amount_captured).Add(p.amount_refunded).Add(p.card.brand).Add(p.card.last4);
   params.Add(p.card.exp_month).Add(p.card.exp_year).Add(p.card.fingerprint).Add(p.processor);
   params.Add(p.processor_reference).Add(p.failure_code).Add(p.failure_message).Add(p.description);
   params.Add(MetadataText(p.metadata)).Add(created_us);
+  AddPending(params, p);
+  params.Add(reconcile_after_ms);
   return db::BatchItem{&kInsertPayment, {}, std::move(params)};
 }
 
-db::BatchItem UpdatePaymentItem(const Payment& p) {
+db::BatchItem UpdatePaymentItem(const Payment& p, const std::optional<std::string>& settles,
+                                int64_t reconcile_after_ms) {
   db::Params params;
   params.Add(p.merchant_id).Add(p.id).Add(ToString(p.status)).Add(p.amount_captured);
   params.Add(p.amount_refunded).Add(p.processor_reference).Add(p.failure_code);
-  params.Add(p.failure_message);
+  params.Add(p.failure_message).Add(p.amount_refund_pending);
+  AddPending(params, p);
+  params.Add(reconcile_after_ms).Add(settles);
   return db::BatchItem{&kUpdatePayment, {}, std::move(params)};
+}
+
+db::BatchItem SettleRefundItem(const Refund& f) {
+  db::Params params;
+  params.Add(f.merchant_id).Add(f.id).Add(ToString(f.status)).Add(f.processor_reference);
+  params.Add(f.failure_code);
+  return db::BatchItem{&kSettleRefund, {}, std::move(params)};
+}
+
+bool IsConcurrentlySettled(const Error& error) {
+  return error.sqlstate == "22P02" && (error.detail.find("payment_changed") != std::string::npos ||
+                                       error.detail.find("refund_changed") != std::string::npos ||
+                                       error.message.find("_changed") != std::string::npos);
 }
 
 db::BatchItem FindPaymentItem(const std::string& merchant_id, const std::string& id,
@@ -226,12 +297,9 @@ payments::Status InsertPayment(db::Connection& conn, const Payment& p, int64_t c
   return RunItem(conn, InsertPaymentItem(p, created_us));
 }
 
-payments::Status UpdatePayment(db::Connection& conn, const Payment& p) {
-  const db::BatchItem item = UpdatePaymentItem(p);
-  auto r = conn.Run(*item.statement, item.params);
-  if (!r) return std::unexpected(r.error());
-  if (r->affected() != 1) return std::unexpected(Error::Internal("payment update lost", p.id));
-  return {};
+payments::Status UpdatePayment(db::Connection& conn, const Payment& p,
+                               const std::optional<std::string>& settles) {
+  return RunItem(conn, UpdatePaymentItem(p, settles));
 }
 
 payments::Result<std::optional<Payment>> FindPayment(db::Connection& conn,
@@ -265,12 +333,14 @@ payments::Result<PaymentPage> ListPayments(db::Connection& conn, const std::stri
   return page;
 }
 
-db::BatchItem InsertRefundItem(const Refund& refund, int64_t created_ms) {
+db::BatchItem InsertRefundItem(const Refund& refund, int64_t created_ms,
+                               int64_t reconcile_after_ms) {
   db::Params params;
   params.Add(refund.id).Add(refund.payment_id).Add(refund.merchant_id).Add(refund.amount);
   params.Add(refund.currency).Add(ToString(refund.status)).Add(refund.reason);
   params.Add(refund.processor_reference).Add(refund.failure_code);
-  params.Add(MetadataText(refund.metadata)).Add(created_ms);
+  params.Add(MetadataText(refund.metadata)).Add(created_ms).Add(refund.idempotency_key);
+  params.Add(reconcile_after_ms);
   return db::BatchItem{&kInsertRefund, {}, std::move(params)};
 }
 
@@ -339,6 +409,131 @@ payments::Result<std::map<std::string, int64_t>> MerchantBalance(db::Connection&
   std::map<std::string, int64_t> out;
   for (int r = 0; r < rows->size(); ++r) out[rows->String(r, 0)] = rows->Int64(r, 1);
   return out;
+}
+
+// --- Reconciliation -------------------------------------------------------------
+
+namespace {
+
+constexpr db::Statement kDuePayments{
+    "payments.reconcile_due",
+    "SELECT " PAYMENT_COLUMNS
+    ", reconcile_attempts FROM payments "
+    "WHERE next_reconcile_at <= now() ORDER BY next_reconcile_at LIMIT $1"};
+
+constexpr db::Statement kDueRefunds{
+    "refunds.reconcile_due",
+    "SELECT " REFUND_COLUMNS
+    ", reconcile_attempts FROM refunds "
+    "WHERE next_reconcile_at <= now() ORDER BY next_reconcile_at LIMIT $1"};
+
+// $3 NULL: no more automatic attempts (left for an operator).
+constexpr db::Statement kReschedulePayment{
+    "payments.reconcile_reschedule",
+    "UPDATE payments SET reconcile_attempts = reconcile_attempts + 1, "
+    "next_reconcile_at = now() + $3::bigint * interval '1 millisecond' "
+    "WHERE id = $1 AND pending_key = $2"};
+
+constexpr db::Statement kRescheduleRefund{
+    "refunds.reconcile_reschedule",
+    "UPDATE refunds SET reconcile_attempts = reconcile_attempts + 1, "
+    "next_reconcile_at = now() + $2::bigint * interval '1 millisecond' "
+    "WHERE id = $1 AND status = 'pending'"};
+
+constexpr db::Statement kUnsettledPayments{
+    "payments.unsettled", "SELECT " PAYMENT_COLUMNS
+                          ", reconcile_attempts, next_reconcile_at IS NULL FROM payments "
+                          "WHERE pending_key IS NOT NULL ORDER BY created_at, id LIMIT $1"};
+
+constexpr db::Statement kUnsettledRefunds{
+    "refunds.unsettled", "SELECT " REFUND_COLUMNS
+                         ", reconcile_attempts, next_reconcile_at IS NULL FROM refunds "
+                         "WHERE status = 'pending' ORDER BY created_at, id LIMIT $1"};
+
+}  // namespace
+
+namespace {
+
+// Rows of a query that selects the columns, the looks made, and whether
+// none is left.
+DuePayment ReadDuePayment(const db::Rows& rows, int r) {
+  return {ReadPayment(rows, r), static_cast<int>(rows.Int64(r, 24)), rows.Text(r, 25) == "t"};
+}
+
+DueRefund ReadDueRefund(const db::Rows& rows, int r) {
+  return {ReadRefund(rows, r), static_cast<int>(rows.Int64(r, 12)), rows.Text(r, 13) == "t"};
+}
+
+template <typename T>
+payments::Result<std::vector<T>> ReadAll(db::Connection& conn, const db::Statement& statement,
+                                         const db::Params& params,
+                                         T (*read)(const db::Rows&, int)) {
+  auto rows = conn.Run(statement, params);
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<T> out;
+  for (int r = 0; r < rows->size(); ++r) out.push_back(read(*rows, r));
+  return out;
+}
+
+}  // namespace
+
+payments::Result<std::vector<DuePayment>> DuePayments(db::Connection& conn, int limit) {
+  return ReadAll(conn, kDuePayments, db::Params().Add(limit), ReadDuePayment);
+}
+
+payments::Result<std::vector<DueRefund>> DueRefunds(db::Connection& conn, int limit) {
+  return ReadAll(conn, kDueRefunds, db::Params().Add(limit), ReadDueRefund);
+}
+
+payments::Result<std::vector<DuePayment>> UnsettledPayments(db::Connection& conn, int limit) {
+  return ReadAll(conn, kUnsettledPayments, db::Params().Add(limit), ReadDuePayment);
+}
+
+payments::Result<std::vector<DueRefund>> UnsettledRefunds(db::Connection& conn, int limit) {
+  return ReadAll(conn, kUnsettledRefunds, db::Params().Add(limit), ReadDueRefund);
+}
+
+payments::Status ReschedulePayment(db::Connection& conn, const std::string& payment_id,
+                                   const std::string& pending_key,
+                                   std::optional<int64_t> after_ms) {
+  return RunItem(
+      conn, {&kReschedulePayment, {}, db::Params().Add(payment_id).Add(pending_key).Add(after_ms)});
+}
+
+payments::Result<bool> TryAcquireReconcileLock(db::Connection& conn) {
+  static constexpr db::Statement kTryLock{"reconcile.try_lock", "SELECT pg_try_advisory_lock($1)"};
+  auto rows = conn.Run(kTryLock, db::Params().Add(kReconcileLockKey));
+  if (!rows) return std::unexpected(rows.error());
+  return rows->Bool(0, 0);
+}
+
+payments::Result<std::optional<DuePayment>> FindUnsettledPayment(db::Connection& conn,
+                                                                 const std::string& id) {
+  static constexpr db::Statement kFind{
+      "payments.find_unsettled", "SELECT " PAYMENT_COLUMNS
+                                 ", reconcile_attempts, next_reconcile_at IS NULL FROM payments "
+                                 "WHERE id = $1 AND pending_key IS NOT NULL"};
+  auto found = ReadAll(conn, kFind, db::Params().Add(id), ReadDuePayment);
+  if (!found) return std::unexpected(found.error());
+  if (found->empty()) return std::optional<DuePayment>();
+  return std::move(found->front());
+}
+
+payments::Result<std::optional<DueRefund>> FindUnsettledRefund(db::Connection& conn,
+                                                               const std::string& id) {
+  static constexpr db::Statement kFind{
+      "refunds.find_unsettled", "SELECT " REFUND_COLUMNS
+                                ", reconcile_attempts, next_reconcile_at IS NULL FROM refunds "
+                                "WHERE id = $1 AND status = 'pending'"};
+  auto found = ReadAll(conn, kFind, db::Params().Add(id), ReadDueRefund);
+  if (!found) return std::unexpected(found.error());
+  if (found->empty()) return std::optional<DueRefund>();
+  return std::move(found->front());
+}
+
+payments::Status RescheduleRefund(db::Connection& conn, const std::string& refund_id,
+                                  std::optional<int64_t> after_ms) {
+  return RunItem(conn, {&kRescheduleRefund, {}, db::Params().Add(refund_id).Add(after_ms)});
 }
 
 }  // namespace payments::store

@@ -20,8 +20,11 @@ namespace payments::store {
 // by it, so it must tell apart two payments one client creates one after the
 // other; within one millisecond they would tie, and the tie goes by id.
 payments::Status InsertPayment(db::Connection& conn, const Payment& payment, int64_t created_us);
-// Writes status, amounts, processor reference and failure fields.
-payments::Status UpdatePayment(db::Connection& conn, const Payment& payment);
+// Writes status, amounts, processor reference, failure and pending fields,
+// if the row's pending call is still `settles` (nullopt: none); see
+// UpdatePaymentItem.
+payments::Status UpdatePayment(db::Connection& conn, const Payment& payment,
+                               const std::optional<std::string>& settles);
 // The merchant's payment, or nullopt for an unknown id or another merchant's.
 // for_update locks the row until the transaction ends.
 payments::Result<std::optional<Payment>> FindPayment(db::Connection& conn,
@@ -82,13 +85,62 @@ payments::Result<std::map<std::string, int64_t>> MerchantBalance(db::Connection&
 
 // The same writes and the lookup as batch items, for db::BeginBatch and
 // db::CommitBatch (several statements per round trip).
-db::BatchItem InsertPaymentItem(const Payment& payment, int64_t created_us);
-db::BatchItem UpdatePaymentItem(const Payment& payment);
-db::BatchItem InsertRefundItem(const Refund& refund, int64_t created_ms);
+// A payment with a Pending call is due for reconciliation reconcile_after_ms
+// from now (the call's own deadline, and a margin).
+db::BatchItem InsertPaymentItem(const Payment& payment, int64_t created_us,
+                                int64_t reconcile_after_ms = 0);
+// Fails the transaction (IsConcurrentlySettled) unless the row's pending
+// call's key is still `settles` (nullopt: none pending): a call is settled
+// once, by the request that made it or by reconciliation, never both.
+db::BatchItem UpdatePaymentItem(const Payment& payment, const std::optional<std::string>& settles,
+                                int64_t reconcile_after_ms = 0);
+// A pending refund is due for reconciliation reconcile_after_ms from now.
+db::BatchItem InsertRefundItem(const Refund& refund, int64_t created_ms,
+                               int64_t reconcile_after_ms = 0);
+// Writes a pending refund's outcome; fails like UpdatePaymentItem unless it
+// was still pending.
+db::BatchItem SettleRefundItem(const Refund& refund);
+bool IsConcurrentlySettled(const Error& error);
 db::BatchItem InsertLedgerEntryItem(const LedgerEntry& entry, int64_t created_ms);
 db::BatchItem FindPaymentItem(const std::string& merchant_id, const std::string& id,
                               bool for_update);
 // The payment in the rows of FindPaymentItem, or nullopt when there was none.
 std::optional<Payment> PaymentFromRows(const db::Rows& rows);
+
+// --- Reconciliation (service/reconciler.h) -----------------------------------
+
+struct DuePayment {
+  Payment payment;  // payment.pending is set
+  int attempts = 0;
+  bool exhausted = false;  // no automatic attempt left: an operator's
+};
+struct DueRefund {
+  Refund refund;  // status pending
+  int attempts = 0;
+  bool exhausted = false;
+};
+// Pending calls whose next look is due, oldest first.
+payments::Result<std::vector<DuePayment>> DuePayments(db::Connection& conn, int limit);
+payments::Result<std::vector<DueRefund>> DueRefunds(db::Connection& conn, int limit);
+// Every pending call, due or not, oldest first (`payments reconcile list`).
+payments::Result<std::vector<DuePayment>> UnsettledPayments(db::Connection& conn, int limit);
+payments::Result<std::vector<DueRefund>> UnsettledRefunds(db::Connection& conn, int limit);
+// One more attempt made: the next in after_ms, or none (nullopt) when the
+// schedule is spent.
+payments::Status ReschedulePayment(db::Connection& conn, const std::string& payment_id,
+                                   const std::string& pending_key, std::optional<int64_t> after_ms);
+payments::Status RescheduleRefund(db::Connection& conn, const std::string& refund_id,
+                                  std::optional<int64_t> after_ms);
+// Any merchant's payment with a pending call, or pending refund, by id
+// (reconciliation and operators); nullopt when there is none.
+payments::Result<std::optional<DuePayment>> FindUnsettledPayment(db::Connection& conn,
+                                                                 const std::string& id);
+payments::Result<std::optional<DueRefund>> FindUnsettledRefund(db::Connection& conn,
+                                                               const std::string& id);
+// The reconciler's session-level advisory lock: one active per database
+// (taken again on each run, which holds it once more: it goes with the
+// session).
+inline constexpr int64_t kReconcileLockKey = 0x7061792d7265636f;  // "pay-reco"
+payments::Result<bool> TryAcquireReconcileLock(db::Connection& conn);
 
 }  // namespace payments::store

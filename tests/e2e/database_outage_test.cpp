@@ -56,8 +56,14 @@ TEST(DatabaseOutageTest, FailsFastDuringTheOutageAndRecoversByItself) {
   const std::string url = cluster.pg().ConnInfo("payments");
   ASSERT_EQ(RunPayments({"migrate", "up"}, {{"PAYMENTS_DATABASE_URL", url}}).exit_code, 0);
   const TestMerchant m = CreateMerchant(url);
-  auto service = ServiceProcess::Start(
-      {{"PAYMENTS_DATABASE_URL", url}, {"PAYMENTS_IDEMPOTENCY_LOCK", "1500"}});
+  auto service =
+      ServiceProcess::Start({{"PAYMENTS_DATABASE_URL", url},
+                             {"PAYMENTS_IDEMPOTENCY_LOCK", "1500"},
+                             // Reconciliation's first look at a payment whose answer the outage
+                             // kept from being recorded: 2 × (0.5 + 2) + 0.5 = 5.5 s after it.
+                             {"PAYMENTS_PROCESSOR_TIMEOUT", "2000"},
+                             {"PAYMENTS_PROCESSOR_CONNECT_TIMEOUT", "500"},
+                             {"PAYMENTS_RECONCILE_INTERVAL", "200"}});
   ASSERT_NE(service, nullptr);
 
   std::atomic<bool> stop{false};
@@ -92,6 +98,19 @@ TEST(DatabaseOutageTest, FailsFastDuringTheOutageAndRecoversByItself) {
             std::this_thread::sleep_for(milliseconds(20));  // client back-off
           } else if (r.status == 409) {
             std::this_thread::sleep_for(milliseconds(50));  // a stuck claim, expiring
+          } else if (r.status == 402) {
+            // An intent whose COMMIT's answer the outage cut off: the request
+            // said 503 without calling the processor, the intent had in fact
+            // committed, and reconciliation found the processor never got
+            // the call — a failed payment, nothing charged, final.
+            EXPECT_EQ(r.Json()["error"]["code"], "processor_no_record") << r.body;
+            o.payment_id = r.Json()["error"]["payment"]["id"];
+          } else if (r.status == 202) {
+            // The intent committed and the answer could not be: the payment
+            // is processing until reconciliation records the answer, which
+            // the same key then replays (docs/payment-states.md).
+            EXPECT_EQ(r.Json()["status"], "processing");
+            std::this_thread::sleep_for(milliseconds(100));
           } else {
             ADD_FAILURE() << "unexpected answer " << r.status << " " << r.body << r.transport_error;
             return;

@@ -29,7 +29,10 @@ TEST(EmbeddedDefaultTest, StartsItsOwnDatabaseAndKeepsItAcrossRuns) {
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
   chmod(dir.c_str(), 0755);
-  const Env env = {{"PAYMENTS_DATABASE_URL", ""}, {"PAYMENTS_DATA_DIR", dir + "/var"}};
+  // The whole default: its own database and its own (child) sandbox processor.
+  const Env env = {{"PAYMENTS_DATABASE_URL", ""},
+                   {"PAYMENTS_DATA_DIR", dir + "/var"},
+                   {"PAYMENTS_PROCESSOR_URL", ""}};
 
   auto first = ServiceProcess::Start(env);
   ASSERT_NE(first, nullptr);

@@ -25,6 +25,10 @@ class SecurityTest : public ServiceTest {
     return {{"PAYMENTS_FAULT_INJECTION", "1"},
             {"PAYMENTS_ADMIN_TOKEN", kAdminToken},
             {"PAYMENTS_HTTP_READ_TIMEOUT", "1500"},
+            // Above the slow card's 3 s; reconciliation's first look: 2 × (0.5 + 4) + 0.5 = 9.5 s.
+            {"PAYMENTS_PROCESSOR_TIMEOUT", "4000"},
+            {"PAYMENTS_PROCESSOR_CONNECT_TIMEOUT", "500"},
+            {"PAYMENTS_RECONCILE_INTERVAL", "200"},
             {"PAYMENTS_HTTP_IDLE_TIMEOUT", "3000"},
             {"PAYMENTS_SANDBOX_SLOW_LATENCY", "3000"}};
   }
@@ -264,58 +268,75 @@ TEST_F(SecurityTest, LengthsAreCountedInCharactersAsTheDatabaseCountsThem) {
   EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE metadata ? '" + key + "'"), "1");
 }
 
-// A trigger that refuses to insert a payment described 'refuse me': the
-// payment's write fails after the processor approved it.
-void RefuseMarkedPayments(TestDatabase& db) {
+// A trigger that refuses to write (`op`: INSERT or UPDATE) a payment
+// described 'refuse me'.
+void RefuseMarkedPayments(TestDatabase& db, const std::string& op) {
   ASSERT_TRUE(db.Connect()->ExecScript(R"(
     CREATE FUNCTION refuse_marked_payment() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF NEW.description = 'refuse me' THEN RAISE EXCEPTION 'refused by the test'; END IF;
       RETURN NEW;
     END $$;
-    CREATE TRIGGER refuse_marked_payment BEFORE INSERT ON payments
+    CREATE TRIGGER refuse_marked_payment BEFORE )" +
+                                       op + R"( ON payments
       FOR EACH ROW EXECUTE FUNCTION refuse_marked_payment();)"));
 }
 
-// Should the write fail after the processor approved, the authorization is
-// voided and the client told so; the retry then charges once, and records it.
-TEST_F(SecurityTest, AnApprovedPaymentThatCannotBeRecordedIsVoided) {
-  RefuseMarkedPayments(db_);
-  const std::string body =
-      std::string(R"({"amount":1200,"currency":"usd","description":"refuse me",)") +
-      R"("payment_method":{"card":)" + kCardBody + "}}";
-  auto r = PostAs("/v1/payments", body, "void-me");
-  EXPECT_EQ(r.status, 503) << r.body;
-  EXPECT_EQ(r.Json()["error"]["code"], "payment_not_recorded");
-  EXPECT_EQ(Metric("payments_processor_calls_total", {{"operation", "void"}}), 1);
+std::string MarkedPayment(int64_t amount) {
+  auto body = nlohmann::json::parse(PaymentBody(amount));
+  body["description"] = "refuse me";
+  return body.dump();
+}
+
+// The intent is recorded before the processor is called: when it cannot be,
+// the processor is never called, nothing is stored under the key, and the
+// retry charges once, and records it.
+TEST_F(SecurityTest, APaymentWhoseIntentCannotBeRecordedNeverReachesTheProcessor) {
+  RefuseMarkedPayments(db_, "INSERT");
+  const double before = Authorizations();
+  auto r = PostAs("/v1/payments", MarkedPayment(1200), "refused-intent");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_EQ(Authorizations(), before);
   EXPECT_EQ(Count("SELECT count(*) FROM payments"), "0");
 
   ASSERT_TRUE(db_.Connect()->ExecScript("DROP TRIGGER refuse_marked_payment ON payments"));
-  auto retried = PostAs("/v1/payments", body, "void-me");
+  auto retried = PostAs("/v1/payments", MarkedPayment(1200), "refused-intent");
   EXPECT_EQ(retried.status, 200) << retried.body;
   EXPECT_EQ(Count("SELECT count(*) FROM payments"), "1");
-  EXPECT_EQ(Metric("payments_processor_calls_total", {{"operation", "authorize"}}), 2);
+  EXPECT_EQ(Authorizations(), before + 1);
 }
 
-// And if the void fails too, the outcome is unknown: the client is told not
-// to retry, and a retry with the same key replays that answer instead of
-// charging the card again.
-TEST_F(SecurityTest, AnUnrecordedPaymentThatCannotBeVoidedIsNeverChargedTwice) {
-  RefuseMarkedPayments(db_);
-  const std::string body = PaymentBody(1300, "usd", "4000000000005126");
-  auto marked = nlohmann::json::parse(body);
-  marked["description"] = "refuse me";
-  auto r = PostAs("/v1/payments", marked.dump(), "cannot-void");
-  EXPECT_EQ(r.status, 500) << r.body;
-  EXPECT_EQ(r.Json()["error"]["code"], "payment_outcome_unknown");
-  EXPECT_EQ(Metric("payments_processor_calls_total", {{"operation", "void"}}), 1);
-  auto retried = PostAs("/v1/payments", marked.dump(), "cannot-void");
-  EXPECT_EQ(retried.status, 500);
+// An approval whose recording fails is not lost and not guessed at: the
+// payment stays processing (202, stored under the key, replayed to the
+// retry, which charges nothing again) until reconciliation records what the
+// processor did.
+TEST_F(SecurityTest, AnApprovalThatCannotBeRecordedIsPendingAndNeverChargedTwice) {
+  RefuseMarkedPayments(db_, "UPDATE");
+  const double before = Authorizations();
+  auto r = PostAs("/v1/payments", MarkedPayment(1300), "unrecorded");
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.Json()["status"], "processing");
+  auto retried = PostAs("/v1/payments", MarkedPayment(1300), "unrecorded");
+  EXPECT_EQ(retried.status, 202);
   EXPECT_EQ(retried.Header("idempotent-replayed"), "true");
-  EXPECT_EQ(retried.body, r.body);
-  EXPECT_EQ(Authorizations(), 1);
+  EXPECT_EQ(retried.Json()["id"], r.Json()["id"]);
+  EXPECT_EQ(Authorizations(), before + 1);
   EXPECT_TRUE(
-      service_->WaitForLog("payment authorized, not recorded, and not voided: reconcile it", 5s));
+      service_->WaitForLog("could not record the processor's answer; reconciliation will", 5s));
+
+  ASSERT_TRUE(db_.Connect()->ExecScript("DROP TRIGGER refuse_marked_payment ON payments"));
+  HttpResponse settled;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        settled = PostAs("/v1/payments", MarkedPayment(1300), "unrecorded");
+        return settled.status != 202;
+      },
+      std::chrono::seconds(30)));
+  EXPECT_EQ(settled.status, 200) << settled.body;
+  EXPECT_EQ(settled.Json()["id"], r.Json()["id"]);
+  EXPECT_EQ(settled.Json()["status"], "captured");
+  EXPECT_EQ(Authorizations(), before + 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM ledger_entries"), "1");
 }
 
 // --- 4. HTTP/1.1 framing (RFC 9112) -----------------------------------------------

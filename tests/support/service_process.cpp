@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/crypto.h"
+#include "support/sandbox_process.h"
 
 namespace payments::testing {
 namespace fs = std::filesystem;
@@ -93,6 +94,21 @@ std::unique_ptr<ServiceProcess> ServiceProcess::Start(const Env& env_in, bool wa
   env.try_emplace("PAYMENTS_DRAIN_DELAY", "0");
   // Required with a database URL; a test that means to go without passes "".
   env.try_emplace("PAYMENTS_FINGERPRINT_KEY", "e2e-fingerprint-key-0123456789abcdef");
+  // One processor for every instance of the test, as in a deployment. A
+  // test that sets the variable decides ("" for serve's child sandbox), and
+  // so does one that configures the sandbox (PAYMENTS_SANDBOX_*): it gets
+  // the child, with a journal of its own.
+  bool configures_sandbox = false;
+  for (const auto& [name, value] : env) {
+    configures_sandbox = configures_sandbox || name.starts_with("PAYMENTS_SANDBOX_");
+  }
+  if (!env.contains("PAYMENTS_PROCESSOR_URL")) {
+    env["PAYMENTS_PROCESSOR_URL"] = configures_sandbox ? "" : SharedSandboxUrl();
+  }
+  if (env["PAYMENTS_PROCESSOR_URL"].empty() && !env.contains("PAYMENTS_DATA_DIR")) {
+    env.try_emplace("PAYMENTS_SANDBOX_JOURNAL",
+                    TestLogDir() + "/sandbox-" + RandomBase62(8) + ".journal");
+  }
   std::unique_ptr<ServiceProcess> p(new ServiceProcess());
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "x";

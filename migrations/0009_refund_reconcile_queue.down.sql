@@ -1,0 +1,2 @@
+-- Back to no refund reconcile queue index.
+DROP INDEX CONCURRENTLY IF EXISTS refunds_reconcile_due;

@@ -1,0 +1,2 @@
+-- Back to no reconciliation audit.
+DROP TABLE reconcile_audit;
