@@ -6,6 +6,11 @@
 //   payments reconcile resolve <pay_…|re_…> --outcome succeeded|failed --reason TEXT
 //                              [--reference PROCESSOR_ID] [--actor NAME]
 //   payments reconcile audit [--limit N] [--json]
+//   payments reconcile report --since 24h|UNIX_SECONDS --processor-url URL [--json]
+//
+// `report` compares what the ledger says moved for every payment changed
+// since then with what the processor holds for it, lists each difference and
+// totals per merchant and currency; it exits 1 when there is a difference.
 //
 // `retry` asks the processor now, out of schedule (a call the reconciler
 // gave up on included); `resolve` records what the operator found at the
@@ -14,14 +19,18 @@
 // change. The id and the outcome read no PAYMENTS_* variable on purpose.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "cli/subcommands.h"
+#include "core/duration.h"
 #include "db/batch.h"
 #include "db/pool.h"
 #include "processors/http_processor.h"
 #include "service/reconciler.h"
+#include "service/settlement_report.h"
 #include "store/payment_store.h"
 #include "store/reconcile_audit_store.h"
 
@@ -188,6 +197,85 @@ void AddAudit(CLI::App& reconcile, int& exit_code) {
   });
 }
 
+// "24h" (that long ago) or Unix seconds.
+std::optional<int64_t> ParseSince(const std::string& text) {
+  if (!text.empty() && text.size() <= 12 &&
+      text.find_first_not_of("0123456789") == std::string::npos) {
+    return std::stoll(text);
+  }
+  const auto ago = ParseDuration(text);
+  if (!ago || ago->count() <= 0) return std::nullopt;
+  const auto now = std::chrono::system_clock::now();
+  return std::chrono::duration_cast<std::chrono::seconds>((now - *ago).time_since_epoch()).count();
+}
+
+void AddReport(CLI::App& reconcile, int& exit_code) {
+  auto args = std::make_shared<Args>();
+  auto* sub = reconcile.add_subcommand(
+      "report",
+      "The ledger against the processor's record, payment by payment (exit 1: a difference)");
+  AddDatabaseUrlOption(sub, args->database_url);
+  sub->add_option("--since", args->id, "24h, 7d, … ago, or Unix seconds")->required();
+  sub->add_option("--processor-url", args->processor_url, "The processor, http://host:port")
+      ->envname("PAYMENTS_PROCESSOR_URL")
+      ->required();
+  sub->add_flag("--json", args->json, "One JSON object");
+  sub->callback([args, &exit_code] {
+    const auto since = ParseSince(args->id);
+    if (!since) {
+      PrintError(fmt::format("--since '{}' is neither a duration (24h) nor Unix seconds",
+                             args->id.substr(0, 40)));
+      return void(exit_code = 2);
+    }
+    auto processor = processors::HttpProcessor::Create({.url = args->processor_url});
+    if (!processor) return void(exit_code = ReportError(processor.error()));
+    bool differs = false;
+    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
+      auto report = service::BuildSettlementReport(pool, **processor, *since);
+      if (!report) return std::unexpected(report.error());
+      differs = !report->differences.empty();
+      if (args->json) {
+        Json out = {{"since", *since}, {"checked", report->checked}};
+        out["differences"] = Json::array();
+        for (const auto& d : report->differences) {
+          out["differences"].push_back({{"payment_id", d.payment_id},
+                                        {"merchant_id", d.merchant_id},
+                                        {"currency", d.currency},
+                                        {"processor_reference", d.processor_reference},
+                                        {"ledger_net", d.ledger_net},
+                                        {"processor_net", d.processor_net},
+                                        {"problem", d.problem}});
+        }
+        out["totals"] = Json::array();
+        for (const auto& t : report->totals) {
+          out["totals"].push_back({{"merchant_id", t.merchant_id},
+                                   {"currency", t.currency},
+                                   {"payments", t.payments},
+                                   {"ledger_net", t.ledger_net},
+                                   {"processor_net", t.processor_net}});
+        }
+        PrintJson(out);
+        return {};
+      }
+      std::printf("%lld payments checked, %zu differences\n",
+                  static_cast<long long>(report->checked), report->differences.size());
+      for (const auto& d : report->differences) {
+        std::printf("DIFF %s %s %s ledger %lld processor %lld (%s, %s)\n", d.payment_id.c_str(),
+                    d.merchant_id.c_str(), d.currency.c_str(), static_cast<long long>(d.ledger_net),
+                    static_cast<long long>(d.processor_net), d.problem.c_str(),
+                    d.processor_reference.c_str());
+      }
+      for (const auto& t : report->totals) {
+        std::printf("TOTAL %s %s payments %lld ledger %lld processor %lld\n", t.merchant_id.c_str(),
+                    t.currency.c_str(), static_cast<long long>(t.payments),
+                    static_cast<long long>(t.ledger_net), static_cast<long long>(t.processor_net));
+      }
+      return {};
+    });
+    if (exit_code == 0 && differs) exit_code = 1;
+  });
+}
+
 }  // namespace
 
 void AddReconcileCommand(CLI::App& app, int& exit_code) {
@@ -198,6 +286,7 @@ void AddReconcileCommand(CLI::App& app, int& exit_code) {
   AddRetry(*reconcile, exit_code);
   AddResolve(*reconcile, exit_code);
   AddAudit(*reconcile, exit_code);
+  AddReport(*reconcile, exit_code);
 }
 
 }  // namespace payments::cli

@@ -199,4 +199,26 @@ ProcessorResult HttpProcessor::Lookup(std::string_view idempotency_key) {
   return InterpretAnswer(found["status"].get<int>(), found["body"].dump());
 }
 
+payments::Result<ProcessorRecord> HttpProcessor::Retrieve(std::string_view reference) {
+  if (!ValidReference(reference)) return ProcessorRecord{};
+  const http::FiberExchange ex =
+      client_->Send("GET", fmt::format("/v1/authorizations/{}", reference), "", {});
+  if (ex.failure != http::TransportFailure::kNone) {
+    return std::unexpected(
+        Error::Unavailable("the processor could not be asked", std::string(ex.detail)));
+  }
+  if (ex.response.status == 404) return ProcessorRecord{};
+  const json found = json::parse(ex.response.body, nullptr, false);
+  if (ex.response.status != 200 || !found.is_object() || !found.contains("amount_captured") ||
+      !found["amount_captured"].is_number_integer() || !found.contains("amount_refunded") ||
+      !found["amount_refunded"].is_number_integer()) {
+    return std::unexpected(Error::Unavailable("the processor's answer could not be read",
+                                              fmt::format("status {}", ex.response.status)));
+  }
+  return ProcessorRecord{true, Printable(StringField(found, "status"), 32),
+                         Printable(StringField(found, "currency"), 8),
+                         found["amount_captured"].get<int64_t>(),
+                         found["amount_refunded"].get<int64_t>()};
+}
+
 }  // namespace payments::processors

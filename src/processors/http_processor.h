@@ -53,6 +53,7 @@ class HttpProcessor final : public Processor {
   ProcessorResult Cancel(const FollowUpRequest& request) override;
   ProcessorResult Refund(const FollowUpRequest& request) override;
   ProcessorResult Lookup(std::string_view idempotency_key) override;
+  payments::Result<ProcessorRecord> Retrieve(std::string_view reference) override;
 
  private:
   HttpProcessor(HttpProcessorOptions options, std::unique_ptr<http::FiberClient> client)

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/error.h"
 #include "payments/card.h"
 
 namespace payments::processors {
@@ -52,6 +53,16 @@ struct ProcessorResult {
   std::string message;  // for the merchant; never contains card data
 };
 
+// What the processor holds for one of its authorizations (Retrieve), for a
+// settlement report: what it captured and refunded of it.
+struct ProcessorRecord {
+  bool found = false;
+  std::string status;  // the processor's word: "authorized", "captured", "canceled", ...
+  std::string currency;
+  int64_t amount_captured = 0;
+  int64_t amount_refunded = 0;
+};
+
 class Processor {
  public:
   virtual ~Processor() = default;
@@ -72,6 +83,9 @@ class Processor {
   // said nothing did); kUnknown when it still cannot tell (unreachable, or
   // the call is still running there).
   virtual ProcessorResult Lookup(std::string_view idempotency_key) = 0;
+  // The authorization `reference` as the processor holds it now; an error
+  // (kUnavailable) when the processor cannot be asked or answers otherwise.
+  virtual payments::Result<ProcessorRecord> Retrieve(std::string_view reference) = 0;
 };
 
 std::string_view ToString(ProcessorResult::Outcome outcome);

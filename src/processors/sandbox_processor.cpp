@@ -89,4 +89,8 @@ ProcessorResult SandboxProcessor::Lookup(std::string_view) {
           "The processor has no record of this call."};
 }
 
+payments::Result<ProcessorRecord> SandboxProcessor::Retrieve(std::string_view) {
+  return ProcessorRecord{};  // keeps nothing: it knows of no authorization
+}
+
 }  // namespace payments::processors

@@ -48,6 +48,7 @@ class SandboxProcessor final : public Processor {
   ProcessorResult Cancel(const FollowUpRequest& request) override;
   ProcessorResult Refund(const FollowUpRequest& request) override;
   ProcessorResult Lookup(std::string_view idempotency_key) override;
+  payments::Result<ProcessorRecord> Retrieve(std::string_view reference) override;
 
  private:
   ProcessorResult Approved(std::string_view prefix) const;

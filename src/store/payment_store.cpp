@@ -500,6 +500,28 @@ payments::Status ReschedulePayment(db::Connection& conn, const std::string& paym
       conn, {&kReschedulePayment, {}, db::Params().Add(payment_id).Add(pending_key).Add(after_ms)});
 }
 
+payments::Result<std::vector<LedgerPaymentNet>> LedgerNetsSince(db::Connection& conn,
+                                                                int64_t since_unix,
+                                                                const std::string& after_id,
+                                                                int limit) {
+  static constexpr db::Statement kNets{
+      "ledger.payment_nets_since",
+      "SELECT p.id, p.merchant_id, p.currency, p.processor_reference, "
+      "coalesce((SELECT sum(lp.amount) FROM ledger_entries e JOIN ledger_postings lp "
+      "ON lp.entry_id = e.id WHERE e.payment_id = p.id AND lp.account = "
+      "'processor_receivable'), 0)::bigint "
+      "FROM payments p WHERE p.updated_at >= to_timestamp($1::bigint) AND p.id > $2 "
+      "AND p.processor_reference IS NOT NULL ORDER BY p.id LIMIT $3"};
+  auto rows = conn.Run(kNets, db::Params().Add(since_unix).Add(after_id).Add(limit));
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<LedgerPaymentNet> out;
+  for (int r = 0; r < rows->size(); ++r) {
+    out.push_back({rows->String(r, 0), rows->String(r, 1), rows->String(r, 2), rows->String(r, 3),
+                   rows->Int64(r, 4)});
+  }
+  return out;
+}
+
 payments::Result<bool> TryAcquireReconcileLock(db::Connection& conn) {
   static constexpr db::Statement kTryLock{"reconcile.try_lock", "SELECT pg_try_advisory_lock($1)"};
   auto rows = conn.Run(kTryLock, db::Params().Add(kReconcileLockKey));

@@ -137,6 +137,23 @@ payments::Result<std::optional<DuePayment>> FindUnsettledPayment(db::Connection&
                                                                  const std::string& id);
 payments::Result<std::optional<DueRefund>> FindUnsettledRefund(db::Connection& conn,
                                                                const std::string& id);
+// A settlement report's view of one payment (service/settlement_report.h):
+// what the ledger says moved for it, net (captured less refunded, from its
+// processor_receivable postings).
+struct LedgerPaymentNet {
+  std::string payment_id;
+  std::string merchant_id;
+  std::string currency;
+  std::string processor_reference;
+  int64_t ledger_net = 0;
+};
+// Payments the processor made something of (a reference), changed at or
+// after since_unix, by id after `after_id` ("" to start); at most limit.
+payments::Result<std::vector<LedgerPaymentNet>> LedgerNetsSince(db::Connection& conn,
+                                                                int64_t since_unix,
+                                                                const std::string& after_id,
+                                                                int limit);
+
 // The reconciler's session-level advisory lock: one active per database
 // (taken again on each run, which holds it once more: it goes with the
 // session).

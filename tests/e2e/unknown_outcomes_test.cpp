@@ -444,6 +444,28 @@ TEST_F(UnknownOutcomesTest, AfterRandomOperationsWithFaultsTheLedgerEqualsThePro
   run(40);
   ASSERT_TRUE(NothingPending());
   ExpectLedgerEqualsSandbox();
+
+  // The day-end report agrees, payment by payment…
+  const Env db = {{"PAYMENTS_DATABASE_URL", db_.conninfo()}};
+  const std::vector<std::string> report = {"reconcile",       "report",        "--since", "1h",
+                                           "--processor-url", sandbox_->url(), "--json"};
+  auto agreed = RunPayments(report, db);
+  EXPECT_EQ(agreed.exit_code, 0) << agreed.err << agreed.out;
+  const json summary = json::parse(agreed.out, nullptr, false);
+  EXPECT_GT(summary.value("checked", 0), 0) << agreed.out;
+  EXPECT_TRUE(summary["differences"].empty()) << agreed.out;
+  // …and names the payment whose authorization the processor does not know.
+  ASSERT_TRUE(db_.Connect()->ExecScript(
+      "UPDATE payments SET processor_reference = 'sbx_au_nosuchauthorization' WHERE id = "
+      "(SELECT id FROM payments WHERE status = 'captured' ORDER BY id LIMIT 1)"));
+  auto differs = RunPayments(report, db);
+  EXPECT_EQ(differs.exit_code, 1) << differs.err;
+  EXPECT_NE(differs.out.find("unknown_to_processor"), std::string::npos) << differs.out;
+  EXPECT_EQ(
+      RunPayments(
+          {"reconcile", "report", "--since", "yesterday", "--processor-url", sandbox_->url()}, db)
+          .exit_code,
+      2);
 }
 
 // What the reconciler gives up on (the processor unreachable through every
