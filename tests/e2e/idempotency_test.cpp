@@ -295,11 +295,20 @@ TEST(IdempotencyCrashTest, ARetryAfterACrashMakesExactlyOnePayment) {
         return r.status != 202;
       },
       std::chrono::seconds(30)));
-  EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.Json()["id"], pending.Json()["id"]);
-  EXPECT_EQ(r.Json()["status"], "captured");
+  // Captured when the call reached the processor before the kill (nearly
+  // always: the slow card waits 2 s), failed when the kill fell between the
+  // intent's commit and the send (the processor never saw it); once either way.
+  const bool charged = r.status == 200;
+  if (charged) {
+    EXPECT_EQ(r.Json()["id"], pending.Json()["id"]);
+    EXPECT_EQ(r.Json()["status"], "captured");
+  } else {
+    EXPECT_EQ(r.status, 402) << r.body;
+    EXPECT_EQ(r.Json()["error"]["code"], "processor_no_record") << r.body;
+    EXPECT_EQ(r.Json()["error"]["payment"]["id"], pending.Json()["id"]);
+  }
   EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM payments"), "1");
-  EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM ledger_entries"), "1");
+  EXPECT_EQ(QueryValue(*conn, "SELECT count(*) FROM ledger_entries"), charged ? "1" : "0");
   auto replay = c.Post("/v1/payments", PaymentBody(777, "usd", "4000000000000341"),
                        JsonHeaders(m.key, "crash-1"));
   EXPECT_EQ(replay.body, r.body);
