@@ -311,6 +311,20 @@ TEST_F(UnknownOutcomesTest, AServiceKilledMidCallChargesOnceAndTheRetryFindsTheP
   ExpectLedgerEqualsSandbox();
 }
 
+// A processor that answers 503 twice and then approves (the flaky card) is
+// retried by the connector under the same idempotency key: one payment,
+// charged once, the merchant never sees the 503s.
+TEST_F(UnknownOutcomesTest, AFlakyProcessorIsRetriedUnderTheSameKeyAndChargesOnce) {
+  auto r = Post("/v1/payments", Body(4400, "4000000000007999", true), "flaky");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["status"], "captured");
+  HttpClient processor(sandbox_->port());
+  const json moved = json::parse(processor.Get("/v1/balances").body);
+  ASSERT_EQ(moved["data"].size(), 1u) << moved.dump();
+  EXPECT_EQ(moved["data"][0]["captured"], 4400);
+  ExpectLedgerEqualsSandbox();
+}
+
 // Refunds reserve their amount in a committed intent and call the processor
 // outside any transaction: fifty concurrent partial refunds of one payment
 // against a slow processor are in flight together (no row lock queues them)
