@@ -418,13 +418,13 @@ namespace {
 constexpr db::Statement kDuePayments{
     "payments.reconcile_due",
     "SELECT " PAYMENT_COLUMNS
-    ", reconcile_attempts FROM payments "
+    ", reconcile_attempts, false FROM payments "
     "WHERE next_reconcile_at <= now() ORDER BY next_reconcile_at LIMIT $1"};
 
 constexpr db::Statement kDueRefunds{
     "refunds.reconcile_due",
     "SELECT " REFUND_COLUMNS
-    ", reconcile_attempts FROM refunds "
+    ", reconcile_attempts, false FROM refunds "
     "WHERE next_reconcile_at <= now() ORDER BY next_reconcile_at LIMIT $1"};
 
 // $3 NULL: no more automatic attempts (left for an operator).

@@ -101,5 +101,57 @@ TEST(PaymentStoreTest, TheFilterNarrowsEveryPageByStatusAndCreationTime) {
   EXPECT_EQ(unknown.error().param, "starting_after");
 }
 
+// The reconciler's queue: a pending call is due once its time comes, each
+// look without an answer counts, and the last one leaves it for an operator.
+// A call settles once: an update that names another pending call fails
+// (IsConcurrentlySettled) and changes nothing. (Reading the queue's rows
+// read past its columns, which only the sanitizer build's assertions saw.)
+TEST(PaymentStoreTest, PendingCallsQueueForReconciliationAndSettleOnce) {
+  TestDatabase db;
+  ASSERT_TRUE(db.Migrate());
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn->Exec("INSERT INTO merchants (id, name) VALUES ($1, 'shop')",
+                         db::Params().Add(kMerchant)));
+  Payment p = APayment("pay_pending");
+  p.status = PaymentStatus::kProcessing;
+  p.pending = Pending{PendingOperation::kSale, "pay_pending", 100, "key-1"};
+  auto run = [&](const db::BatchItem& item) { return conn->Run(*item.statement, item.params); };
+  ASSERT_TRUE(run(InsertPaymentItem(p, 1764000000000000, /*reconcile_after_ms=*/0)));
+
+  auto due = DuePayments(*conn, 10);
+  ASSERT_THAT(due, IsOk());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].payment.id, "pay_pending");
+  EXPECT_EQ((*due)[0].attempts, 0);
+  EXPECT_FALSE((*due)[0].exhausted);
+  ASSERT_TRUE((*due)[0].payment.pending);
+  EXPECT_EQ((*due)[0].payment.pending->operation, PendingOperation::kSale);
+  EXPECT_EQ((*due)[0].payment.pending->idempotency_key, "key-1");
+
+  ASSERT_TRUE(ReschedulePayment(*conn, "pay_pending", "pay_pending", 60'000));
+  EXPECT_TRUE(DuePayments(*conn, 10)->empty());
+  ASSERT_TRUE(ReschedulePayment(*conn, "pay_pending", "pay_pending", std::nullopt));
+  auto unsettled = UnsettledPayments(*conn, 10);
+  ASSERT_EQ(unsettled->size(), 1u);
+  EXPECT_EQ((*unsettled)[0].attempts, 2);
+  EXPECT_TRUE((*unsettled)[0].exhausted);
+
+  Payment settled = p;
+  settled.pending.reset();
+  settled.status = PaymentStatus::kCaptured;
+  settled.amount_captured = 100;
+  auto wrong = run(UpdatePaymentItem(settled, std::string("cap_other")));
+  ASSERT_FALSE(wrong);
+  EXPECT_TRUE(IsConcurrentlySettled(wrong.error())) << wrong.error().detail;
+  ASSERT_TRUE(run(UpdatePaymentItem(settled, std::string("pay_pending"))));
+  auto again = run(UpdatePaymentItem(settled, std::string("pay_pending")));
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(IsConcurrentlySettled(again.error()));
+  EXPECT_TRUE(UnsettledPayments(*conn, 10)->empty());
+  auto found = FindPayment(*conn, kMerchant, "pay_pending", false);
+  EXPECT_EQ((*found)->status, PaymentStatus::kCaptured);
+  EXPECT_FALSE((*found)->pending);
+}
+
 }  // namespace
 }  // namespace payments::store

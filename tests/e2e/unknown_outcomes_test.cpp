@@ -427,12 +427,12 @@ TEST_F(UnknownOutcomesTest, AfterRandomOperationsWithFaultsTheLedgerEqualsThePro
       "4242424242424242", "5555555555554444", "4000000000000002", "4000000000071201",
       "4000000000071102", "4000000000071300", "4000000000072209", "4000000000072100",
       "4000000000073207", "4000000000074205", "4000000000074106", "4000000000007999"};
-  auto work = [&](int client, int n) {
+  auto work = [&](int phase, int client, int n) {
     HttpClient c(service_->public_port(), std::chrono::seconds(30));
-    std::mt19937 rng(1234 + client);
+    std::mt19937 rng(1234 + 10 * phase + client);
     std::vector<std::string> mine;
     for (int i = 0; i < n; ++i) {
-      const std::string key = fmt::format("rnd-{}-{}-{}", client, n, i);
+      const std::string key = fmt::format("rnd-{}-{}-{}", phase, client, i);
       const int pick = static_cast<int>(rng() % 10);
       if (pick < 5 || mine.empty()) {
         const std::string& card = cards[rng() % cards.size()];
@@ -452,9 +452,13 @@ TEST_F(UnknownOutcomesTest, AfterRandomOperationsWithFaultsTheLedgerEqualsThePro
           << r.status << " " << r.body;
     }
   };
+  int phase = 0;
   auto run = [&](int n) {
+    ++phase;
     std::vector<std::future<void>> clients;
-    for (int t = 0; t < 4; ++t) clients.push_back(std::async(std::launch::async, work, t, n));
+    for (int t = 0; t < 4; ++t) {
+      clients.push_back(std::async(std::launch::async, work, phase, t, n));
+    }
     for (auto& f : clients) f.get();
   };
   run(40);
