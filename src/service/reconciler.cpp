@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/duration.h"
+#include "core/redact.h"
 #include "db/batch.h"
 #include "db/transaction.h"
 #include "service/settlement.h"
@@ -263,6 +264,20 @@ payments::Result<std::string> ResolveByOperator(db::Pool& pool, const OperatorRe
   if (r.reason.empty() || r.reason.size() > 500) {
     return std::unexpected(
         Error::InvalidRequest("parameter_invalid", "reason must be 1-500 characters", "reason"));
+  }
+  // An operator's words are stored and logged: never a card number.
+  for (const auto& [name, text] :
+       {std::pair{"reason", &r.reason}, {"actor", &r.actor}, {"reference", &r.reference}}) {
+    if (HoldsCardNumber(*text)) {
+      return std::unexpected(Error::InvalidRequest(
+          "parameter_contains_card_number",
+          fmt::format("{} looks like it holds a card number; it is stored and logged", name),
+          name));
+    }
+  }
+  if (r.reference.size() > 128) {
+    return std::unexpected(Error::InvalidRequest(
+        "parameter_invalid", "reference must be at most 128 characters", "reference"));
   }
   processors::ProcessorResult answer;
   if (r.succeeded) {

@@ -565,6 +565,11 @@ TEST_F(UnknownOutcomesTest, AnOperatorListsRetriesAndResolvesWhatReconciliationG
   auto no_ref = RunPayments(
       {"reconcile", "resolve", lost_id, "--outcome", "succeeded", "--reason", "dashboard"}, db);
   EXPECT_EQ(no_ref.exit_code, 2) << no_ref.err;
+  auto card_in_reason = RunPayments({"reconcile", "resolve", never_id, "--outcome", "failed",
+                                     "--reason", "customer card 4242424242424242"},
+                                    db);
+  EXPECT_EQ(card_in_reason.exit_code, 2) << card_in_reason.err;
+  EXPECT_EQ(card_in_reason.err.find("4242424242424242"), std::string::npos);
   EXPECT_EQ(Get("/v1/payments/" + never_id)["status"], "processing");
 
   // The processor is back: asked again by hand, it says what it did.
