@@ -187,10 +187,21 @@ ProcessorResult HttpProcessor::Lookup(std::string_view idempotency_key) {
     return Unknown(fmt::format("The processor could not be asked: {}", ex.detail));
   }
   if (ex.response.status == 404) {
-    return {Outcome::kFailed, "", "processor_no_record",
-            "The processor never received this call, and will not act on it now."};
+    // Only the protocol's own answer about the key means "never received, and
+    // closed": a 404 of an unknown path (a proxy, a wrong URL) means nothing.
+    const json body = json::parse(ex.response.body, nullptr, false);
+    const json error = body.is_object() && body.contains("error") ? body["error"] : json();
+    if (StringField(error, "code") == "resource_missing" && StringField(error, "param") == "key") {
+      return {Outcome::kFailed, "", "processor_no_record",
+              "The processor never received this call, and will not act on it now."};
+    }
+    return Unknown("The processor's lookup answered 404 without naming the key.");
   }
-  if (ex.response.status != 200) return InterpretAnswer(ex.response.status, ex.response.body);
+  if (ex.response.status != 200) {
+    // A lookup refused (401, 429, 5xx, …) or still running (409) says
+    // nothing of what the call did.
+    return Unknown(fmt::format("The processor's lookup answered {}.", ex.response.status));
+  }
   const json found = json::parse(ex.response.body, nullptr, false);
   if (!found.is_object() || !found.contains("status") || !found["status"].is_number_integer() ||
       !found.contains("body")) {

@@ -399,22 +399,24 @@ class Lifecycle {
   void AssemblePublicApi() {
     payments_ = std::make_unique<service::PaymentService>(
         *pool_, *processor_,
-        service::ServiceOptions{
-            .idempotency_lock = config_.idempotency_lock,
-            .group_commit = config_.db_group_commit,
-            .fingerprint_key = fingerprint_key_,
-            .previous_fingerprint_key = config_.fingerprint_key_previous,
-            .fingerprint_per_merchant = config_.fingerprint_scope != "global",
-            .card_testing =
-                {
-                    .min_declines = config_.card_testing_min_declines,
-                    .decline_ratio = config_.card_testing_decline_ratio,
-                    .window = config_.card_testing_window,
-                    .cooldown = config_.card_testing_pause,
-                },
-            // Past the call's deadline, retries included.
-            .reconcile_after = 2 * (config_.processor_connect_timeout + config_.processor_timeout) +
-                               std::chrono::milliseconds(500)});
+        service::ServiceOptions{.idempotency_lock = config_.idempotency_lock,
+                                .group_commit = config_.db_group_commit,
+                                .fingerprint_key = fingerprint_key_,
+                                .previous_fingerprint_key = config_.fingerprint_key_previous,
+                                .fingerprint_per_merchant = config_.fingerprint_scope != "global",
+                                .card_testing =
+                                    {
+                                        .min_declines = config_.card_testing_min_declines,
+                                        .decline_ratio = config_.card_testing_decline_ratio,
+                                        .window = config_.card_testing_window,
+                                        .cooldown = config_.card_testing_pause,
+                                    },
+                                // Past the call's worst case: each attempt may connect, write
+                                // and read to their timeouts, with the backoff between them.
+                                .reconcile_after = processors::HttpProcessorOptions{}.max_attempts *
+                                                       (config_.processor_connect_timeout +
+                                                        2 * config_.processor_timeout) +
+                                                   std::chrono::milliseconds(500)});
     payments_->SetProcessorGate([this](std::string_view processor, std::string_view merchant_id) {
       return flags::CheckProcessorEnabled(*flags_, processor, merchant_id);
     });

@@ -13,6 +13,9 @@ bool RanAndFailed(const Error& e) {
   // unknown outcome: money may have moved, and a retry must not move it
   // twice, so its reply is kept under the key like a decision. A 429 is a
   // "not now", never a decision: the retry after Retry-After must run.
+  // Nor is a 409 that only says an earlier call's answer is still awaited:
+  // the same request succeeds once it is recorded.
+  if (e.code == "payment_outcome_pending" || e.code == "refund_pending") return false;
   return e.kind != ErrorKind::kUnavailable && e.kind != ErrorKind::kInternal &&
          e.kind != ErrorKind::kIdempotencyInProgress && e.kind != ErrorKind::kRateLimited;
 }

@@ -188,7 +188,9 @@ payments::Result<Reply> PaymentService::CreatePayment(
         }
         Settlement settled = SettleAuthorization(std::move(p), answer, now);
         if (auto written = writes_.Run(std::move(settled.items)); !written) {
-          if (store::IsConcurrentlySettled(written.error())) return settled.reply;
+          if (store::IsConcurrentlySettled(written.error())) {
+            return RecordedReply(exec, settled.reply, settled.payment.id);
+          }
           // The answer is not recorded, and the intent is: reconciliation
           // asks the processor again and records it; the key holds the 202.
           Count("settle_deferred");
@@ -253,7 +255,9 @@ payments::Result<Reply> PaymentService::FollowUp(const std::string& merchant_id,
         }
         Settlement settled = SettleFollowUp(*p, answer, now);
         if (auto written = db::RunTransactionBatch(pool_, std::move(settled.items)); !written) {
-          if (store::IsConcurrentlySettled(written.error())) return settled.reply;
+          if (store::IsConcurrentlySettled(written.error())) {
+            return RecordedReply(exec, settled.reply, p->id);
+          }
           Count("settle_deferred");
           log::Warn("could not record the processor's answer; reconciliation will",
                     {{"payment_id", payment_id},
@@ -322,6 +326,9 @@ payments::Result<Reply> PaymentService::RefundPayment(
           return InterimRefundReply(refund);
         }
         auto settled = SettleRefundNow(merchant_id, payment_id, refund, answer, now);
+        if (!settled && store::IsConcurrentlySettled(settled.error())) {
+          return RecordedReply(exec, InterimRefundReply(refund), refund.id);
+        }
         if (!settled) {
           Count("settle_deferred");
           log::Warn("could not record the processor's answer; reconciliation will",
@@ -349,12 +356,30 @@ payments::Result<Reply> PaymentService::SettleRefundNow(const std::string& merch
   }
   RefundSettlement settled = SettleRefundCall(std::move(*found), refund, answer, now);
   auto written = db::CommitBatch(*tx->connection, std::move(settled.items));
-  if (!written) {
-    if (store::IsConcurrentlySettled(written.error())) return settled.reply;
-    return std::unexpected(written.error());
-  }
+  if (!written) return std::unexpected(written.error());
   Count(settled.outcome);
   return settled.reply;
+}
+
+Reply PaymentService::RecordedReply(const Execution& exec, const Reply& ours,
+                                    const std::string& id) {
+  // Reconciliation (or an operator) recorded this call's answer first: the
+  // merchant gets what was recorded, the same a retry under the key gets.
+  Count("settled_concurrently");
+  if (exec.input()) {
+    auto stored = db::Read(pool_, [&](db::Connection& conn) {
+      return store::FindStoredReply(conn, exec.merchant_id(), exec.input()->key);
+    });
+    if (stored && *stored) {
+      if ((*stored)->status != ours.status) {
+        log::Warn("the processor's answer differs from what was recorded for it",
+                  {{"id", id}, {"recorded", (*stored)->status}, {"answered", ours.status}});
+      }
+      return Reply{(*stored)->status, (*stored)->body, false};
+    }
+  }
+  // No key: what the answer says; GET shows what was recorded.
+  return ours;
 }
 
 payments::Result<Payment> PaymentService::GetPayment(const std::string& merchant_id,

@@ -128,6 +128,9 @@ class PaymentService {
   payments::Result<Reply> FollowUp(const std::string& merchant_id, const std::string& payment_id,
                                    const std::optional<IdempotencyInput>& idempotency,
                                    PendingOperation operation, std::optional<int64_t> amount);
+  // The reply a request gives when its call was settled by someone else
+  // first (reconciliation, an operator): the one stored under its key.
+  Reply RecordedReply(const Execution& exec, const Reply& ours, const std::string& id);
   // Records a refund's answer against its payment as locked now.
   payments::Result<Reply> SettleRefundNow(const std::string& merchant_id,
                                           const std::string& payment_id, const Refund& refund,

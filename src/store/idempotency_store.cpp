@@ -27,7 +27,8 @@ constexpr db::Statement kClaim{
     "response_status = NULL, response_body = NULL, completed_at = NULL, "
     "created_at = CASE WHEN k.created_at < now() - interval '24 hours' "
     "THEN now() ELSE k.created_at END "
-    "WHERE k.created_at < now() - interval '24 hours' "
+    "WHERE (k.created_at < now() - interval '24 hours' "
+    "AND k.response_status IS DISTINCT FROM 202) "
     "OR (k.response_status IS NULL AND k.locked_until < now() "
     "AND k.request_hash = EXCLUDED.request_hash) "
     "RETURNING claim_token",
@@ -181,6 +182,15 @@ db::BatchItem ReplaceInterimReplyItem(const std::string& merchant_id, const std:
       &kReplaceInterim, {}, db::Params().Add(merchant_id).Add(key).Add(status).Add(body)};
 }
 
+payments::Result<std::optional<StoredReply>> FindStoredReply(db::Connection& conn,
+                                                             const std::string& merchant_id,
+                                                             const std::string& key) {
+  auto rows = conn.Run(kRead, db::Params().Add(merchant_id).Add(key));
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty() || rows->IsNull(0, 1)) return std::optional<StoredReply>();
+  return StoredReply{static_cast<int>(rows->Int64(0, 1)), rows->String(0, 2)};
+}
+
 bool IsClaimLost(const Error& error) { return error.sqlstate == "22012"; }
 
 payments::Status ReleaseIdempotencyKey(db::Connection& conn, const std::string& merchant_id,
@@ -194,7 +204,8 @@ payments::Result<int64_t> PurgeIdempotencyKeys(db::Connection& conn, std::chrono
                                                int batch) {
   auto r = conn.Exec(
       "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys "
-      "WHERE created_at < now() - $1::bigint * interval '1 second' LIMIT $2)",
+      "WHERE created_at < now() - $1::bigint * interval '1 second' "
+      "AND response_status IS DISTINCT FROM 202 LIMIT $2)",
       db::Params().Add(static_cast<int64_t>(ttl.count())).Add(batch));
   if (!r) return std::unexpected(r.error());
   return r->affected();

@@ -3,8 +3,10 @@
 // lock that expires; it then does its work and, in the same transaction as
 // its effects, stores its response against the token. A claim whose holder
 // died is taken over once its lock expires; records older than 24 hours count
-// as absent and are purged. Functions take the caller's connection, except
-// the claim, which takes what it shares. Thread-compatible.
+// as absent and are purged — except one holding an interim 202, whose
+// processor call is still pending (docs/payment-states.md): it stays until
+// its final reply replaces it, so a retry after a day still finds it. Functions take the caller's
+// connection, except the claim, which takes what it shares. Thread-compatible.
 #pragma once
 
 #include <chrono>
@@ -68,6 +70,15 @@ db::BatchItem CompleteIdempotencyKeyItem(const std::string& merchant_id, const s
                                          const std::string& claim_token, int status,
                                          const std::string& body);
 bool IsClaimLost(const Error& error);
+
+// The reply stored under a completed key, or nullopt (none, or not yet).
+struct StoredReply {
+  int status = 0;
+  std::string body;
+};
+payments::Result<std::optional<StoredReply>> FindStoredReply(db::Connection& conn,
+                                                             const std::string& merchant_id,
+                                                             const std::string& key);
 
 // Replaces a completed key's interim reply (status 202: the request's
 // processor call had no known outcome yet) with the final one, once that is

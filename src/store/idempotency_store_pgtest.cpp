@@ -75,5 +75,30 @@ TEST_F(IdempotencyStoreTest, ALiveClaimUnderThePreviousKeyIsNotTakenOver) {
   EXPECT_EQ(Claim("new", "old", "t2", 1min), ClaimResult::Kind::kInProgress);
 }
 
+// A key whose reply is still the interim 202 (its processor call pending)
+// outlives the 24 hours: a retry a day later finds it instead of charging
+// again, and the purge leaves it until its final reply replaces it.
+TEST_F(IdempotencyStoreTest, AnInterimReplyOutlivesTheDayUntilItsCallIsSettled) {
+  ASSERT_EQ(Claim("h", "", "t1", 1min), ClaimResult::Kind::kClaimed);
+  auto conn = db_.Connect();
+  ASSERT_TRUE(CompleteIdempotencyKey(*conn, kMerchant, "k1", "t1", 202, "{\"pending\":1}"));
+  ASSERT_TRUE(conn->Exec(
+      "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'k1'"));
+  auto purged = PurgeIdempotencyKeys(*conn, std::chrono::hours(24), 100);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 0);
+  EXPECT_EQ(Claim("h", "", "t2", 1min), ClaimResult::Kind::kCompleted);
+  auto stored = FindStoredReply(*conn, kMerchant, "k1");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->status, 202);
+
+  // Settled: the final reply replaces it, and the day's limit applies again.
+  const db::BatchItem replace = ReplaceInterimReplyItem(kMerchant, "k1", 200, "{}");
+  ASSERT_TRUE(conn->Run(*replace.statement, replace.params));
+  EXPECT_EQ((*FindStoredReply(*conn, kMerchant, "k1"))->status, 200);
+  purged = PurgeIdempotencyKeys(*conn, std::chrono::hours(24), 100);
+  EXPECT_EQ(*purged, 1);
+}
+
 }  // namespace
 }  // namespace payments::store

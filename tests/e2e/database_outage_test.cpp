@@ -60,9 +60,9 @@ TEST(DatabaseOutageTest, FailsFastDuringTheOutageAndRecoversByItself) {
       ServiceProcess::Start({{"PAYMENTS_DATABASE_URL", url},
                              {"PAYMENTS_IDEMPOTENCY_LOCK", "1500"},
                              // Reconciliation's first look at a payment whose answer the outage
-                             // kept from being recorded: 2 × (0.5 + 2) + 0.5 = 5.5 s after it.
-                             {"PAYMENTS_PROCESSOR_TIMEOUT", "2000"},
-                             {"PAYMENTS_PROCESSOR_CONNECT_TIMEOUT", "500"},
+                             // kept from being recorded: 3 × (0.2 + 2 × 1) + 0.5 = 7.1 s after it.
+                             {"PAYMENTS_PROCESSOR_TIMEOUT", "1000"},
+                             {"PAYMENTS_PROCESSOR_CONNECT_TIMEOUT", "200"},
                              {"PAYMENTS_RECONCILE_INTERVAL", "200"}});
   ASSERT_NE(service, nullptr);
 

@@ -257,7 +257,7 @@ TEST(IdempotencyCrashTest, ARetryAfterACrashMakesExactlyOnePayment) {
   TestDatabase db;
   ASSERT_TRUE(db.Migrate());
   Env env = {{"PAYMENTS_DATABASE_URL", db.conninfo()},
-             {"PAYMENTS_PROCESSOR_TIMEOUT", "3000"},
+             {"PAYMENTS_PROCESSOR_TIMEOUT", "2500"},
              {"PAYMENTS_PROCESSOR_CONNECT_TIMEOUT", "200"},
              {"PAYMENTS_RECONCILE_INTERVAL", "100"},
              {"PAYMENTS_IDEMPOTENCY_LOCK", "1000"}};
@@ -294,7 +294,7 @@ TEST(IdempotencyCrashTest, ARetryAfterACrashMakesExactlyOnePayment) {
                    JsonHeaders(m.key, "crash-1"));
         return r.status != 202;
       },
-      std::chrono::seconds(30)));
+      std::chrono::seconds(45)));
   // Captured when the call reached the processor before the kill (nearly
   // always: the slow card waits 2 s), failed when the kill fell between the
   // intent's commit and the send (the processor never saw it); once either way.

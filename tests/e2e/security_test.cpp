@@ -25,12 +25,13 @@ class SecurityTest : public ServiceTest {
     return {{"PAYMENTS_FAULT_INJECTION", "1"},
             {"PAYMENTS_ADMIN_TOKEN", kAdminToken},
             {"PAYMENTS_HTTP_READ_TIMEOUT", "1500"},
-            // Above the slow card's 3 s; reconciliation's first look: 2 × (0.5 + 4) + 0.5 = 9.5 s.
-            {"PAYMENTS_PROCESSOR_TIMEOUT", "4000"},
-            {"PAYMENTS_PROCESSOR_CONNECT_TIMEOUT", "500"},
+            // Above the slow card's 1.5 s; reconciliation's first look:
+            // 3 × (0.2 + 2 × 2.5) + 0.5 = 16.1 s.
+            {"PAYMENTS_PROCESSOR_TIMEOUT", "2500"},
+            {"PAYMENTS_PROCESSOR_CONNECT_TIMEOUT", "200"},
             {"PAYMENTS_RECONCILE_INTERVAL", "200"},
             {"PAYMENTS_HTTP_IDLE_TIMEOUT", "3000"},
-            {"PAYMENTS_SANDBOX_SLOW_LATENCY", "3000"}};
+            {"PAYMENTS_SANDBOX_SLOW_LATENCY", "1500"}};
   }
 
   // One request of raw bytes on a new connection, and its response.
@@ -331,7 +332,7 @@ TEST_F(SecurityTest, AnApprovalThatCannotBeRecordedIsPendingAndNeverChargedTwice
         settled = PostAs("/v1/payments", MarkedPayment(1300), "unrecorded");
         return settled.status != 202;
       },
-      std::chrono::seconds(30)));
+      std::chrono::seconds(45)));
   EXPECT_EQ(settled.status, 200) << settled.body;
   EXPECT_EQ(settled.Json()["id"], r.Json()["id"]);
   EXPECT_EQ(settled.Json()["status"], "captured");

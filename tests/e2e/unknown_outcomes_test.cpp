@@ -161,8 +161,10 @@ TEST_F(UnknownOutcomesTest, AnAuthorizationWithoutAnAnswerIsProcessingUntilRecon
     EXPECT_EQ(again.status, 202) << again.body;
     EXPECT_EQ(again.Json()["id"], ids[c.number]);
     EXPECT_EQ(again.Header("idempotent-replayed"), "true");
-    // And nothing else may start on it.
-    auto refund = Post("/v1/payments/" + ids[c.number] + "/refunds", "{}", "");
+    // And nothing else may start on it; that 409 is "not yet", never stored
+    // under its key (the same request runs once the payment is settled).
+    auto refund = Post("/v1/payments/" + ids[c.number] + "/refunds", "{}",
+                       "early-refund-" + c.number.substr(12));
     EXPECT_EQ(refund.status, 409) << refund.body;
     EXPECT_EQ(refund.Json()["error"]["code"], "payment_outcome_pending");
   }
@@ -174,6 +176,10 @@ TEST_F(UnknownOutcomesTest, AnAuthorizationWithoutAnAnswerIsProcessingUntilRecon
     if (c.settles_to == "captured") {
       EXPECT_EQ(after.status, 200) << after.body;
       EXPECT_EQ(after.Json()["id"], ids[c.number]);
+      auto refund = Post("/v1/payments/" + ids[c.number] + "/refunds", "{}",
+                         "early-refund-" + c.number.substr(12));
+      EXPECT_EQ(refund.status, 200) << refund.body;
+      EXPECT_EQ(refund.Json()["status"], "succeeded");
     } else {
       EXPECT_EQ(after.status, 402) << after.body;
       EXPECT_EQ(after.Json()["error"]["payment"]["id"], ids[c.number]);
@@ -571,6 +577,15 @@ TEST_F(UnknownOutcomesTest, AnOperatorListsRetriesAndResolvesWhatReconciliationG
   EXPECT_EQ(card_in_reason.exit_code, 2) << card_in_reason.err;
   EXPECT_EQ(card_in_reason.err.find("4242424242424242"), std::string::npos);
   EXPECT_EQ(Get("/v1/payments/" + never_id)["status"], "processing");
+
+  // Asked somewhere that is not the processor's lookup (here the service's
+  // own API, which answers 401), nothing is concluded: still processing.
+  auto elsewhere = RunPayments({"reconcile", "retry", lost_id, "--processor-url",
+                                "http://127.0.0.1:" + std::to_string(service_->public_port())},
+                               db);
+  EXPECT_EQ(elsewhere.exit_code, 0) << elsewhere.err;
+  EXPECT_NE(elsewhere.out.find("no answer recorded"), std::string::npos) << elsewhere.out;
+  EXPECT_EQ(Get("/v1/payments/" + lost_id)["status"], "processing");
 
   // The processor is back: asked again by hand, it says what it did.
   sandbox_ = SandboxProcess::Start(dir_ + "/sandbox.journal",
