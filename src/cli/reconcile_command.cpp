@@ -96,8 +96,12 @@ void AddList(CLI::App& reconcile, int& exit_code) {
         }
       };
       for (const auto& d : *payments) {
-        row(d.payment.id, d.payment.merchant_id, ToString(d.payment.pending->operation),
-            d.payment.pending->amount, d.payment.currency, d.attempts, d.exhausted);
+        // An operation this release cannot read (a newer one wrote it) is
+        // listed as such, never guessed at.
+        row(d.payment.id, d.payment.merchant_id,
+            d.payment.pending ? ToString(d.payment.pending->operation) : "unknown",
+            d.payment.pending ? d.payment.pending->amount : 0, d.payment.currency, d.attempts,
+            d.exhausted);
       }
       for (const auto& d : *refunds) {
         row(d.refund.id, d.refund.merchant_id, "refund", d.refund.amount, d.refund.currency,

@@ -11,20 +11,6 @@
 #include "sandbox/sandbox_server.h"
 
 namespace payments::cli {
-namespace {
-
-CLI::Option* AddMillis(CLI::App* sub, const std::string& name, std::chrono::milliseconds& target,
-                       const std::string& env, const std::string& help) {
-  return sub
-      ->add_option_function<int64_t>(
-          name, [&target](const int64_t& v) { target = std::chrono::milliseconds(v); },
-          fmt::format("{} (milliseconds, default {})", help, target.count()))
-      ->envname(env)
-      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
-}
-
-}  // namespace
-
 void AddSandboxCommand(CLI::App& app, int& exit_code) {
   auto config = std::make_shared<sandbox::SandboxConfig>();
   auto* sub = app.add_subcommand(
@@ -40,11 +26,14 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
       ->envname("PAYMENTS_SANDBOX_JOURNAL")
       ->capture_default_str();
   AddMillis(sub, "--latency", config->latency, "PAYMENTS_SANDBOX_LATENCY",
-            "Wait before every request");
+            "Wait before every request")
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   AddMillis(sub, "--slow-latency", config->slow_latency, "PAYMENTS_SANDBOX_SLOW_LATENCY",
-            "Extra wait of the slow test card");
+            "Extra wait of the slow test card")
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   AddMillis(sub, "--hang", config->hang, "PAYMENTS_SANDBOX_HANG",
-            "How long a no-answer test card holds the connection before dropping it");
+            "How long a no-answer test card holds the connection before dropping it")
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   sub->add_option("--flaky-failures", config->flaky_failures,
                   "503s the flaky test card answers per Idempotency-Key before it approves")
       ->envname("PAYMENTS_SANDBOX_FLAKY_FAILURES")

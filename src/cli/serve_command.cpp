@@ -1,8 +1,6 @@
 // `payments serve`: every option also reads its PAYMENTS_* variable.
 #include <fmt/format.h>
 
-#include <type_traits>
-
 #include "cli/subcommands.h"
 #include "core/host_port.h"
 #include "http/client_address.h"
@@ -13,26 +11,6 @@
 
 namespace payments::cli {
 namespace {
-
-// Duration options are integers in the unit of the target (milliseconds or
-// seconds, which the help says).
-template <typename Duration>
-CLI::Option* AddDuration(CLI::App* sub, const std::string& name, Duration& target,
-                         const std::string& env, const std::string& help) {
-  constexpr const char* unit =
-      std::is_same_v<Duration, std::chrono::seconds> ? "seconds" : "milliseconds";
-  return sub
-      ->add_option_function<int64_t>(
-          name, [&target](const int64_t& v) { target = Duration(v); },
-          fmt::format("{} ({}, default {})", help, unit, target.count()))
-      ->envname(env)
-      ->check(CLI::NonNegativeNumber);
-}
-
-CLI::Option* AddMillis(CLI::App* sub, const std::string& name, std::chrono::milliseconds& target,
-                       const std::string& env, const std::string& help) {
-  return AddDuration(sub, name, target, env, help);
-}
 
 // Whole seconds, at least one and at most a day.
 CLI::Option* AddSeconds(CLI::App* sub, const std::string& name, std::chrono::seconds& target,

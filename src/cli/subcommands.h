@@ -3,9 +3,13 @@
 // `exit_code`: 0 success, 1 failure at run time, 2 bad usage or configuration.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "core/error.h"
 #include "db/pool.h"
@@ -29,6 +33,27 @@ CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url);
 // (exit 2) naming the variable when url is empty.
 payments::Result<std::unique_ptr<db::Pool>> CommandPool(const std::string& url,
                                                         const std::string& application_name);
+
+// Duration options are integers in the unit of the target (milliseconds or
+// seconds, which the help says).
+template <typename Duration>
+CLI::Option* AddDuration(CLI::App* sub, const std::string& name, Duration& target,
+                         const std::string& env, const std::string& help) {
+  constexpr const char* unit =
+      std::is_same_v<Duration, std::chrono::seconds> ? "seconds" : "milliseconds";
+  return sub
+      ->add_option_function<int64_t>(
+          name, [&target](const int64_t& v) { target = Duration(v); },
+          fmt::format("{} ({}, default {})", help, unit, target.count()))
+      ->envname(env)
+      ->check(CLI::NonNegativeNumber);
+}
+
+inline CLI::Option* AddMillis(CLI::App* sub, const std::string& name,
+                              std::chrono::milliseconds& target, const std::string& env,
+                              const std::string& help) {
+  return AddDuration(sub, name, target, env, help);
+}
 
 // Who runs a change that names no --actor: "$USER@host".
 std::string DefaultActor();

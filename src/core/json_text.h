@@ -11,6 +11,14 @@
 
 namespace payments {
 
+// The document as compact text. A string that is not valid UTF-8 (which
+// validation before should have refused) comes out replaced, never thrown:
+// a dump runs where an exception must not escape (a request, a worker).
+template <typename Json>
+std::string DumpJson(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 // The dotted path of the first string or key with a problem ("" for the
 // root), and what it is; nullopt when there is none.
 struct JsonTextProblem {

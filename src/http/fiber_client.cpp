@@ -8,10 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -22,13 +20,6 @@
 namespace payments::http {
 namespace bhttp = boost::beast::http;
 using Clock = std::chrono::steady_clock;
-
-std::string_view FiberResponse::Header(std::string_view lower_name) const {
-  for (const auto& [name, value] : headers) {
-    if (name == lower_name) return value;
-  }
-  return {};
-}
 
 std::string_view ToString(TransportFailure failure) {
   switch (failure) {
@@ -53,7 +44,6 @@ struct FiberClient::Impl {
   FiberClientOptions options;
   std::mutex mu;
   std::vector<int> idle;  // guarded by mu
-  std::atomic<int64_t> opened{0};
 
   ~Impl() {
     for (int fd : idle) ::close(fd);
@@ -104,7 +94,6 @@ struct FiberClient::Impl {
     }
     const int one = 1;
     (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    ++opened;
     return fd;
   }
 
@@ -199,11 +188,6 @@ struct FiberClient::Impl {
     }
     auto& res = parser.get();
     out.response.status = static_cast<int>(res.result_int());
-    for (const auto& field : res) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.response.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
     out.response.body = std::move(res.body());
     Release(fd, res.keep_alive() && pending.empty());
     return out;
@@ -235,8 +219,6 @@ payments::Result<std::unique_ptr<FiberClient>> FiberClient::Create(const std::st
   impl->options = options;
   return std::unique_ptr<FiberClient>(new FiberClient(std::move(impl)));
 }
-
-int64_t FiberClient::connections_opened() const { return impl_->opened.load(); }
 
 FiberExchange FiberClient::Send(std::string_view method, std::string_view target,
                                 std::string_view body,

@@ -37,9 +37,7 @@ struct FiberClientOptions {
 
 struct FiberResponse {
   int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
-  std::string_view Header(std::string_view lower_name) const;
 };
 
 enum class TransportFailure { kNone, kConnect, kTimeout, kClosed, kMalformed };
@@ -64,8 +62,6 @@ class FiberClient {
 
   FiberExchange Send(std::string_view method, std::string_view target, std::string_view body,
                      const std::vector<std::pair<std::string, std::string>>& headers);
-
-  int64_t connections_opened() const;
 
   struct Impl;
 

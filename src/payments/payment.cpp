@@ -183,9 +183,4 @@ void SettleRefund(Payment& p, int64_t amount, bool succeeded) {
                                                     : PaymentStatus::kPartiallyRefunded;
 }
 
-void ApplyRefund(Payment& p, int64_t amount) {
-  ReserveRefund(p, amount);
-  SettleRefund(p, amount, true);
-}
-
 }  // namespace payments

@@ -127,7 +127,5 @@ void ApplyCancel(Payment& payment);
 // refunded when the processor did it, released when it did not.
 void ReserveRefund(Payment& payment, int64_t amount);
 void SettleRefund(Payment& payment, int64_t amount, bool succeeded);
-// A refund decided in one step (no reservation): Reserve then Settle.
-void ApplyRefund(Payment& payment, int64_t amount);
 
 }  // namespace payments

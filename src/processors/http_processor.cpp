@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "fibers/fiber.h"
 #include "http/client.h"
 #include "telemetry/log.h"
@@ -160,12 +161,12 @@ ProcessorResult HttpProcessor::Authorize(const AuthorizeRequest& request) {
   const json body = {{"amount", request.amount},        {"currency", request.currency},
                      {"capture", request.capture},      {"merchant", request.merchant_id},
                      {"reference", request.payment_id}, {"card", std::move(card)}};
-  return Post("authorize", "/v1/authorizations", body.dump(), request.idempotency_key);
+  return Post("authorize", "/v1/authorizations", DumpJson(body), request.idempotency_key);
 }
 
 ProcessorResult HttpProcessor::Capture(const FollowUpRequest& request) {
   return Post("capture", fmt::format("/v1/authorizations/{}/capture", request.processor_reference),
-              json{{"amount", request.amount}}.dump(), request.idempotency_key);
+              DumpJson(json{{"amount", request.amount}}), request.idempotency_key);
 }
 
 ProcessorResult HttpProcessor::Cancel(const FollowUpRequest& request) {
@@ -175,7 +176,7 @@ ProcessorResult HttpProcessor::Cancel(const FollowUpRequest& request) {
 
 ProcessorResult HttpProcessor::Refund(const FollowUpRequest& request) {
   return Post("refund", fmt::format("/v1/authorizations/{}/refunds", request.processor_reference),
-              json{{"amount", request.amount}}.dump(), request.idempotency_key);
+              DumpJson(json{{"amount", request.amount}}), request.idempotency_key);
 }
 
 ProcessorResult HttpProcessor::Lookup(std::string_view idempotency_key) {
@@ -207,7 +208,7 @@ ProcessorResult HttpProcessor::Lookup(std::string_view idempotency_key) {
       !found.contains("body")) {
     return Unknown("The processor's answer could not be read.");
   }
-  return InterpretAnswer(found["status"].get<int>(), found["body"].dump());
+  return InterpretAnswer(found["status"].get<int>(), DumpJson(found["body"]));
 }
 
 payments::Result<ProcessorRecord> HttpProcessor::Retrieve(std::string_view reference) {

@@ -190,8 +190,19 @@ payments::Result<std::string> RecordRefundAnswer(db::Pool& pool, const Refund& r
 
 }  // namespace
 
+namespace {
+
+// A pending call of an operation this release does not know (written by a
+// newer one): never settled by guessing.
+Error UnreadablePending(const std::string& id) {
+  return Error::Internal("a pending call this release cannot read", id);
+}
+
+}  // namespace
+
 payments::Result<bool> Reconciler::Look(const store::DuePayment& d, bool scheduled) {
   const Payment& p = d.payment;
+  if (!p.pending) return std::unexpected(UnreadablePending(p.id));
   const Pending pending = *p.pending;
   const processors::ProcessorResult answer = processor_.Lookup(pending.processor_key);
   if (answer.outcome == Outcome::kUnknown) {
@@ -308,6 +319,7 @@ payments::Result<std::string> ResolveByOperator(db::Pool& pool, const OperatorRe
           fmt::format("No payment '{}' with a pending call (settled already, or unknown)", r.id),
           "id"));
     }
+    if (!(*found)->payment.pending) return std::unexpected(UnreadablePending(r.id));
     const PendingOperation op = (*found)->payment.pending->operation;
     const bool authorization = op == PendingOperation::kAuthorize || op == PendingOperation::kSale;
     if (r.succeeded && authorization && r.reference.empty()) {

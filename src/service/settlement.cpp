@@ -5,6 +5,7 @@
 #include <cassert>
 
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "events/cloud_event.h"
 #include "payments/ledger.h"
 #include "payments/payment_json.h"
@@ -45,11 +46,11 @@ void ReplaceReply(std::vector<db::BatchItem>& items, const std::string& merchant
 }  // namespace
 
 Reply InterimPaymentReply(const Payment& payment) {
-  return Reply{202, PaymentToJson(payment).dump(), false};
+  return Reply{202, DumpJson(PaymentToJson(payment)), false};
 }
 
 Reply InterimRefundReply(const Refund& refund) {
-  return Reply{202, RefundToJson(refund).dump(), false};
+  return Reply{202, DumpJson(RefundToJson(refund)), false};
 }
 
 Settlement SettleAuthorization(Payment p, const processors::ProcessorResult& answer,
@@ -76,7 +77,7 @@ Settlement SettleAuthorization(Payment p, const processors::ProcessorResult& ans
   }
   Settlement out;
   // One dump serves the reply and both events.
-  const std::string object = PaymentToJson(p).dump();
+  const std::string object = DumpJson(PaymentToJson(p));
   out.reply = p.status == PaymentStatus::kFailed ? DeclineReply(p) : Reply{200, object, false};
   out.items.push_back(store::UpdatePaymentItem(p, pending.processor_key));
   if (p.status == PaymentStatus::kCaptured) {
@@ -109,7 +110,7 @@ Settlement SettleFollowUp(Payment p, const processors::ProcessorResult& answer,
       ApplyCancel(p);
       event_type = "payment.canceled";
     }
-    const std::string object = PaymentToJson(p).dump();
+    const std::string object = DumpJson(PaymentToJson(p));
     out.reply = Reply{200, object, false};
     out.items.push_back(store::UpdatePaymentItem(p, pending.processor_key));
     if (capture) {
@@ -142,7 +143,7 @@ RefundSettlement SettleRefundCall(Payment p, Refund refund,
   if (ok) {
     refund.status = RefundStatus::kSucceeded;
     refund.processor_reference = answer.reference;
-    const std::string refund_object = RefundToJson(refund).dump();
+    const std::string refund_object = DumpJson(RefundToJson(refund));
     out.reply = Reply{200, refund_object, false};
     out.items.push_back(store::SettleRefundItem(refund));
     out.items.push_back(
@@ -151,7 +152,7 @@ RefundSettlement SettleRefundCall(Payment p, Refund refund,
                                      UnixMillis(now)));
     out.items.push_back(store::InsertEventsItem(
         {PaymentEvent("refund.created", p, refund_object, now),
-         PaymentEvent("payment.refunded", p, PaymentToJson(p).dump(), now)}));
+         PaymentEvent("payment.refunded", p, DumpJson(PaymentToJson(p)), now)}));
     out.outcome = "refunded";
   } else {
     refund.status = RefundStatus::kFailed;

@@ -297,11 +297,6 @@ payments::Status InsertPayment(db::Connection& conn, const Payment& p, int64_t c
   return RunItem(conn, InsertPaymentItem(p, created_us));
 }
 
-payments::Status UpdatePayment(db::Connection& conn, const Payment& p,
-                               const std::optional<std::string>& settles) {
-  return RunItem(conn, UpdatePaymentItem(p, settles));
-}
-
 payments::Result<std::optional<Payment>> FindPayment(db::Connection& conn,
                                                      const std::string& merchant_id,
                                                      const std::string& id, bool for_update) {

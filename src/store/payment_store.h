@@ -20,11 +20,6 @@ namespace payments::store {
 // by it, so it must tell apart two payments one client creates one after the
 // other; within one millisecond they would tie, and the tie goes by id.
 payments::Status InsertPayment(db::Connection& conn, const Payment& payment, int64_t created_us);
-// Writes status, amounts, processor reference, failure and pending fields,
-// if the row's pending call is still `settles` (nullopt: none); see
-// UpdatePaymentItem.
-payments::Status UpdatePayment(db::Connection& conn, const Payment& payment,
-                               const std::optional<std::string>& settles);
 // The merchant's payment, or nullopt for an unknown id or another merchant's.
 // for_update locks the row until the transaction ends.
 payments::Result<std::optional<Payment>> FindPayment(db::Connection& conn,
