@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "api/json_fields.h"
 #include "api/public_api.h"
 #include "api/requests.h"
 #include "api/responses.h"
@@ -13,27 +14,6 @@ namespace payments::api {
 namespace {
 
 using service::PaymentService;
-
-bool IsJsonContentType(std::string_view value) {
-  const std::string_view type = value.substr(0, value.find(';'));
-  std::string lower;
-  for (char c : type) {
-    if (c != ' ') lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  return lower == "application/json";
-}
-
-// The body of a POST as a JSON object: 415 unless it is JSON (an empty body
-// is {} and needs no content type).
-payments::Result<nlohmann::json> Body(const http::Request& req) {
-  const bool empty = req.body.find_first_not_of(" \t\r\n") == std::string::npos;
-  if (!empty && !IsJsonContentType(req.Header("content-type"))) {
-    return std::unexpected(Error::Of(ErrorKind::kUnsupportedMediaType, "unsupported_media_type",
-                                     "The request body must be JSON, sent with Content-Type: "
-                                     "application/json."));
-  }
-  return http::ParseJsonObject(req.body);
-}
 
 payments::Result<std::optional<service::IdempotencyInput>> Idempotency(
     const http::Request& req, const nlohmann::json& body, const PaymentService& payments) {
@@ -61,7 +41,7 @@ std::string PaymentId(const http::Request& req) { return std::string(req.PathPar
 
 http::Response CreatePayment(PaymentService& payments, http::Request& req,
                              const Merchant& merchant) {
-  auto body = Body(req);
+  auto body = ParseRequestBody(req);
   if (!body) return FromError(body.error());
   auto idem = Idempotency(req, *body, payments);
   if (!idem) return FromError(idem.error());
@@ -72,7 +52,7 @@ http::Response CreatePayment(PaymentService& payments, http::Request& req,
 
 http::Response CapturePayment(PaymentService& payments, http::Request& req,
                               const Merchant& merchant) {
-  auto body = Body(req);
+  auto body = ParseRequestBody(req);
   if (!body) return FromError(body.error());
   auto idem = Idempotency(req, *body, payments);
   if (!idem) return FromError(idem.error());
@@ -83,7 +63,7 @@ http::Response CapturePayment(PaymentService& payments, http::Request& req,
 
 http::Response CancelPayment(PaymentService& payments, http::Request& req,
                              const Merchant& merchant) {
-  auto body = Body(req);
+  auto body = ParseRequestBody(req);
   if (!body) return FromError(body.error());
   auto idem = Idempotency(req, *body, payments);
   if (!idem) return FromError(idem.error());
@@ -93,7 +73,7 @@ http::Response CancelPayment(PaymentService& payments, http::Request& req,
 
 http::Response RefundPayment(PaymentService& payments, http::Request& req,
                              const Merchant& merchant) {
-  auto body = Body(req);
+  auto body = ParseRequestBody(req);
   if (!body) return FromError(body.error());
   auto idem = Idempotency(req, *body, payments);
   if (!idem) return FromError(idem.error());

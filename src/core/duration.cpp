@@ -1,5 +1,7 @@
 #include "core/duration.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -38,6 +40,34 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
 bool DurationHasUnit(std::string_view text) {
   text = Trim(text);
   return !text.empty() && (text.back() < '0' || text.back() > '9');
+}
+
+payments::Result<std::vector<std::chrono::milliseconds>> ParseDurationList(std::string_view text,
+                                                                           std::string_view param,
+                                                                           std::string_view what) {
+  std::vector<std::chrono::milliseconds> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string_view part =
+        text.substr(start, comma == std::string_view::npos ? text.size() - start : comma - start);
+    const auto d = ParseDuration(part);
+    if (!d || d->count() <= 0) {
+      return std::unexpected(Error::InvalidRequest(
+          "parameter_invalid",
+          fmt::format("{}: '{}' is not a positive duration (e.g. 2s,10s,1m,1h)", what,
+                      part.substr(0, 32)),
+          std::string(param)));
+    }
+    out.push_back(*d);
+    if (out.size() > 100) {
+      return std::unexpected(Error::InvalidRequest(
+          "parameter_invalid", fmt::format("{}: at most 100 steps", what), std::string(param)));
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
 }
 
 }  // namespace payments

@@ -23,29 +23,7 @@ std::string Detail(const Error& e) { return e.detail.empty() ? e.message : e.det
 
 payments::Result<std::vector<std::chrono::milliseconds>> ParseReconcileSchedule(
     std::string_view text) {
-  std::vector<std::chrono::milliseconds> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = text.find(',', start);
-    const std::string_view part =
-        text.substr(start, comma == std::string_view::npos ? text.size() - start : comma - start);
-    const auto d = ParseDuration(part);
-    if (!d || d->count() <= 0) {
-      return std::unexpected(Error::InvalidRequest(
-          "parameter_invalid",
-          fmt::format("reconcile schedule: '{}' is not a positive duration (e.g. 2s,10s,1m,1h)",
-                      part.substr(0, 32)),
-          "reconcile_schedule"));
-    }
-    out.push_back(*d);
-    if (out.size() > 100) {
-      return std::unexpected(Error::InvalidRequest(
-          "parameter_invalid", "reconcile schedule: at most 100 steps", "reconcile_schedule"));
-    }
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
+  return ParseDurationList(text, "reconcile_schedule", "reconcile schedule");
 }
 
 Reconciler::Reconciler(db::Pool& pool, processors::Processor& processor, ReconcileOptions options)
