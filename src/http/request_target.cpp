@@ -2,40 +2,16 @@
 
 #include <fmt/format.h>
 
+#include "http/uri_chars.h"
+
 namespace payments::http {
 namespace {
-
-bool IsUnreservedOrSubDelim(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '-':
-    case '.':
-    case '_':
-    case '~':  // unreserved
-    case '!':
-    case '$':
-    case '&':
-    case '\'':
-    case '(':
-    case ')':  // sub-delims
-    case '*':
-    case '+':
-    case ',':
-    case ';':
-    case '=':
-    case ':':
-    case '@':
-      return true;
-    default:
-      return false;
-  }
-}
 
 // RFC 3986's query characters, and '[' and ']' besides: list filters are
 // named created[gte] and created[lt], and merchants type them unencoded as
 // they do at Stripe (the query parser decodes both forms to the same name).
 bool IsQueryChar(char c) {
-  return IsUnreservedOrSubDelim(c) || c == '/' || c == '?' || c == '%' || c == '[' || c == ']';
+  return IsPathChar(c) || c == '/' || c == '?' || c == '%' || c == '[' || c == ']';
 }
 
 Error InvalidPath(std::string_view why) {
@@ -67,7 +43,7 @@ payments::Result<RequestTarget> ParseRequestTarget(std::string_view target) {
     }
     for (char c : segment) {
       if (c == '%') return std::unexpected(InvalidPath("must not be percent-encoded"));
-      if (!IsUnreservedOrSubDelim(c)) {
+      if (!IsPathChar(c)) {
         return std::unexpected(InvalidPath("holds a character that is not allowed in a path"));
       }
     }
