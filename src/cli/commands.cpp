@@ -68,6 +68,7 @@ int Main(int argc, char** argv) {
   AddEventsCommand(app, exit_code);
   AddSandboxCommand(app, exit_code);
   AddReconcileCommand(app, exit_code);
+  AddWebhooksCommand(app, exit_code);
   bool known = argc <= 1 || argv[1][0] == '-';
   std::string names;
   for (const CLI::App* sub : app.get_subcommands({})) {

@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 
 #include "cli/subcommands.h"
+#include "core/duration.h"
 #include "core/host_port.h"
+#include "http/address_policy.h"
 #include "http/client_address.h"
 #include "serve/app.h"
 #include "serve/fingerprint_key.h"
@@ -16,6 +18,56 @@ namespace {
 CLI::Option* AddSeconds(CLI::App* sub, const std::string& name, std::chrono::seconds& target,
                         const std::string& env, const std::string& help) {
   return AddDuration(sub, name, target, env, help)->check(CLI::Range(int64_t{1}, int64_t{86400}));
+}
+
+void AddWebhookOptions(CLI::App* sub, serve::ServeConfig& config) {
+  sub->add_flag("--webhook-allow-http", config.webhook_allow_http,
+                "Allow http:// webhook endpoints (development and tests only)")
+      ->envname("PAYMENTS_WEBHOOK_ALLOW_HTTP");
+  sub->add_option("--webhook-allowed-networks", config.webhook_allowed_networks,
+                  "Addresses or CIDRs webhook endpoints may resolve to besides public ones "
+                  "(e.g. 127.0.0.1/32 for tests)")
+      ->envname("PAYMENTS_WEBHOOK_ALLOWED_NETWORKS");
+  sub->add_option("--webhook-secrets-key", config.webhook_secrets_key,
+                  "Key that seals webhook signing secrets at rest, 32 characters or more; unset: "
+                  "derived from the fingerprint key")
+      ->envname("PAYMENTS_WEBHOOK_SECRETS_KEY");
+  sub->add_option("--webhook-secrets-key-previous", config.webhook_secrets_key_previous,
+                  "The secrets key before a rotation: secrets sealed under it still open and are "
+                  "re-sealed under the new one")
+      ->envname("PAYMENTS_WEBHOOK_SECRETS_KEY_PREVIOUS");
+  sub->add_option("--webhook-ca-file", config.webhook_ca_file,
+                  "PEM bundle of the CAs that endpoints' certificates chain to; unset: the "
+                  "system's")
+      ->envname("PAYMENTS_WEBHOOK_CA_FILE");
+  sub->add_option("--webhook-retry-schedule", config.webhook_retry_schedule,
+                  "Delays between attempts of a failing delivery; given up after the last")
+      ->envname("PAYMENTS_WEBHOOK_RETRY_SCHEDULE")
+      ->capture_default_str();
+  sub->add_option("--webhook-workers", config.webhook_workers,
+                  "Deliveries this instance attempts at once")
+      ->envname("PAYMENTS_WEBHOOK_WORKERS")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  sub->add_option("--webhook-endpoint-concurrency", config.webhook_endpoint_concurrency,
+                  "Deliveries in flight to one endpoint, across all instances")
+      ->envname("PAYMENTS_WEBHOOK_ENDPOINT_CONCURRENCY")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  sub->add_option("--webhook-breaker-threshold", config.webhook_breaker_threshold,
+                  "Failures in a row after which an endpoint's circuit opens")
+      ->envname("PAYMENTS_WEBHOOK_BREAKER_THRESHOLD")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  AddMillis(sub, "--webhook-lease", config.webhook_lease, "PAYMENTS_WEBHOOK_LEASE",
+            "How long a claimed delivery stays this instance's; a killed instance's deliveries "
+            "are attempted again after it");
+  AddMillis(sub, "--webhook-poll-interval", config.webhook_poll_interval,
+            "PAYMENTS_WEBHOOK_POLL_INTERVAL", "How often idle dispatchers look for new events");
+  AddMillis(sub, "--webhook-connect-timeout", config.webhook_connect_timeout,
+            "PAYMENTS_WEBHOOK_CONNECT_TIMEOUT", "DNS, connect and TLS handshake of a delivery");
+  AddMillis(sub, "--webhook-timeout", config.webhook_timeout, "PAYMENTS_WEBHOOK_TIMEOUT",
+            "A whole delivery attempt");
 }
 
 void AddRateLimitOptions(CLI::App* sub, serve::ServeConfig& config) {
@@ -143,6 +195,7 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                   "Delays between looks at a call whose answer is unknown (e.g. "
                   "2s,10s,1m,10m,1h,1d); after the last it is left for an operator")
       ->envname("PAYMENTS_RECONCILE_SCHEDULE");
+  AddWebhookOptions(sub, *config);
   sub->add_option("--sandbox-journal", config->sandbox_journal,
                   "Without --processor-url: the child sandbox's journal (default "
                   "<data-dir>/sandbox.journal)")
@@ -214,6 +267,31 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
     }
     if (auto schedule = service::ParseReconcileSchedule(config->reconcile_schedule); !schedule) {
       PrintError(schedule.error().message);
+      exit_code = 2;
+      return;
+    }
+    if (auto schedule =
+            ParseDurationList(config->webhook_retry_schedule, "PAYMENTS_WEBHOOK_RETRY_SCHEDULE",
+                              "PAYMENTS_WEBHOOK_RETRY_SCHEDULE");
+        !schedule) {
+      PrintError(schedule.error().message);
+      exit_code = 2;
+      return;
+    }
+    if (auto networks = http::ParseIpNetworks(config->webhook_allowed_networks); !networks) {
+      PrintError(networks.error().message);
+      exit_code = 2;
+      return;
+    }
+    if (!config->webhook_secrets_key.empty() && config->webhook_secrets_key.size() < 32) {
+      PrintError("PAYMENTS_WEBHOOK_SECRETS_KEY must be at least 32 characters");
+      exit_code = 2;
+      return;
+    }
+    if (config->webhook_lease <= config->webhook_timeout) {
+      PrintError(
+          "PAYMENTS_WEBHOOK_LEASE must be longer than PAYMENTS_WEBHOOK_TIMEOUT, or a "
+          "delivery still in flight is claimed again by another instance");
       exit_code = 2;
       return;
     }

@@ -25,6 +25,7 @@ void AddSmokeCommand(CLI::App& app, int& exit_code);
 void AddEventsCommand(CLI::App& app, int& exit_code);
 void AddSandboxCommand(CLI::App& app, int& exit_code);
 void AddReconcileCommand(CLI::App& app, int& exit_code);
+void AddWebhooksCommand(CLI::App& app, int& exit_code);
 
 // --database-url / PAYMENTS_DATABASE_URL, for subcommands that need a database.
 CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url);

@@ -15,8 +15,10 @@
 #include "api/events_handlers.h"
 #include "api/payment_handlers.h"
 #include "api/public_api.h"
+#include "api/webhook_handlers.h"
 #include "core/build_info.h"
 #include "core/crypto.h"
+#include "core/duration.h"
 #include "core/host_port.h"
 #include "db/db_metrics.h"
 #include "db/pool.h"
@@ -45,6 +47,8 @@
 #include "service/payment_metrics.h"
 #include "service/payment_service.h"
 #include "service/reconciler.h"
+#include "service/webhook_dispatcher.h"
+#include "service/webhook_endpoints.h"
 #include "store/instance_store.h"
 #include "store/merchant_store.h"
 #include "telemetry/log.h"
@@ -436,6 +440,58 @@ class Lifecycle {
         [this](const std::string& key) { return keys_->Authenticate(key); }, rate_limits_.get());
     api::RegisterPaymentRoutes(*public_api_, *payments_);
     api::RegisterEventRoutes(*public_api_, *pool_);
+    webhooks_ = std::make_unique<service::WebhookEndpoints>(*pool_, WebhookSettings());
+    api::RegisterWebhookRoutes(*public_api_, *webhooks_);
+  }
+
+  // serve_command.cpp checked the settings; the secrets key is the
+  // operator's, else derived from the fingerprint key.
+  service::WebhookSettings WebhookSettings() const {
+    return {.allow_http = config_.webhook_allow_http,
+            .allowed = http::ParseIpNetworks(config_.webhook_allowed_networks)
+                           .value_or(std::vector<http::IpNetwork>{}),
+            .secrets_key = service::DeriveWebhookSecretsKey(config_.webhook_secrets_key.empty()
+                                                                ? fingerprint_key_
+                                                                : config_.webhook_secrets_key),
+            .previous_secrets_key = PreviousWebhookSecretsKey(),
+            .resolve_timeout = config_.webhook_connect_timeout};
+  }
+
+  // The key before a rotation: of the secrets key when one is set, else of
+  // the fingerprint key it is derived from.
+  std::string PreviousWebhookSecretsKey() const {
+    const std::string& source = config_.webhook_secrets_key.empty()
+                                    ? config_.fingerprint_key_previous
+                                    : config_.webhook_secrets_key_previous;
+    return source.empty() ? "" : service::DeriveWebhookSecretsKey(source);
+  }
+
+  void StartWebhooks() {
+    const service::WebhookSettings settings = WebhookSettings();
+    service::WebhookRetryOptions retry{
+        .schedule = ParseDurationList(config_.webhook_retry_schedule, "", "")
+                        .value_or(service::WebhookRetryOptions{}.schedule),
+        .breaker_threshold = config_.webhook_breaker_threshold};
+    dispatcher_ = std::make_unique<service::WebhookDispatcher>(
+        *pool_, service::DispatcherOptions{
+                    .owner = self_.id,
+                    .workers = config_.webhook_workers,
+                    .per_endpoint = config_.webhook_endpoint_concurrency,
+                    .lease = config_.webhook_lease,
+                    .poll_interval = config_.webhook_poll_interval,
+                    .allow_http = settings.allow_http,
+                    .allowed = settings.allowed,
+                    .secrets_key = settings.secrets_key,
+                    .previous_secrets_key = settings.previous_secrets_key,
+                    .outbound = {.connect_timeout = config_.webhook_connect_timeout,
+                                 .total_timeout = config_.webhook_timeout,
+                                 .ca_file = config_.webhook_ca_file},
+                    .retry = retry,
+                    .retention = std::chrono::hours(24 * config_.events_retention_days)});
+    dispatcher_->Start();
+    // Attempts in flight finish within the outbound timeouts; the rest's
+    // leases run out and another instance delivers them.
+    stops_.Push("webhook dispatcher", [this] { dispatcher_->Stop(); });
   }
 
   void StartWorkers() {
@@ -456,6 +512,7 @@ class Lifecycle {
       reconcile_worker_->Stop();
       reconciler_->Release();  // another instance's takes over at its next tick
     });
+    StartWebhooks();
   }
 
   // Each module writes its own families from a snapshot of its numbers.
@@ -468,6 +525,7 @@ class Lifecycle {
       http::WriteTlsMetrics(tls_.get(), w);
       service::WritePaymentMetrics(payments_->Counters(), processor_->name(), w);
       service::WriteReconcileMetrics(reconciler_->Stats(), w);
+      service::WriteWebhookMetrics(dispatcher_->Stats(), w);
       rate_limits_->WriteMetrics(w);
       w.Family("payments_ready", "gauge", "1 while /readyz answers 200.");
       w.Sample("payments_ready", {}, health_.Ready() ? 1 : 0);
@@ -592,6 +650,8 @@ class Lifecycle {
   std::unique_ptr<BackgroundWorkers> workers_;
   std::unique_ptr<service::Reconciler> reconciler_;
   std::unique_ptr<PeriodicWorker> reconcile_worker_;
+  std::unique_ptr<service::WebhookEndpoints> webhooks_;
+  std::unique_ptr<service::WebhookDispatcher> dispatcher_;
   std::string conninfo_;
   std::unique_ptr<boost::asio::thread_pool> handler_pool_;
   std::unique_ptr<http::Server> public_server_;

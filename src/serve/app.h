@@ -87,6 +87,22 @@ struct ServeConfig {
   std::chrono::milliseconds sandbox_latency{0};
   std::chrono::milliseconds sandbox_slow_latency{2000};
   std::chrono::milliseconds sandbox_hang{60000};
+  // Webhook deliveries (docs/webhooks.md, "Operating"). The key that seals
+  // signing secrets: webhook_secrets_key, else derived from the fingerprint
+  // key (service/webhook_endpoints.h).
+  bool webhook_allow_http = false;
+  std::string webhook_allowed_networks;  // CIDRs allowed beside public addresses
+  std::string webhook_secrets_key;
+  std::string webhook_secrets_key_previous;  // during its rotation
+  std::string webhook_ca_file;               // extra CA bundle for endpoints' certificates
+  std::string webhook_retry_schedule = "5s,5m,30m,2h,5h,10h,10h,1d,1d";
+  int webhook_workers = 16;
+  int webhook_endpoint_concurrency = 4;
+  std::chrono::milliseconds webhook_lease{60000};
+  std::chrono::milliseconds webhook_poll_interval{200};
+  std::chrono::milliseconds webhook_connect_timeout{5000};
+  std::chrono::milliseconds webhook_timeout{15000};
+  int webhook_breaker_threshold = 5;
   // Enables POST /admin/fault/stall-event-loop?ms=N on the admin listener,
   // for drills that prove /livez notices a stuck event loop. Never in production.
   bool fault_injection = false;
