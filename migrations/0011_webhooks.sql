@@ -2,9 +2,9 @@
 -- to them and every attempt. Events reach deliveries through the router
 -- (service/webhook_dispatcher.h), which takes the events not yet routed, by
 -- seq, and marks them: events.webhooks_routed_at. Rows written by an older
--- binary have it NULL like new ones, so they are routed too; events from
--- before this migration are routed to nothing (no endpoint is older than
--- them) and only marked, a batch at a time.
+-- binary have it NULL like new ones, so they are routed too; rows from
+-- before this migration read as routed long ago. An endpoint gets the events
+-- whose seq was drawn after it was created (after_event_seq).
 --
 -- Signing secrets are stored sealed (AES-256-GCM under a key the database
 -- never holds: docs/security.md, "Webhook secrets").
@@ -24,9 +24,12 @@ CREATE TABLE webhook_endpoints (
   secret_sealed               text NOT NULL,
   previous_secret_sealed      text,
   previous_secret_expires_at  timestamptz,
+  older_secret_sealed         text,
+  older_secret_expires_at     timestamptz,
   failure_streak              integer NOT NULL DEFAULT 0,
   circuit_open_until          timestamptz,
   last_claimed_at             timestamptz,
+  after_event_seq             bigint NOT NULL,
   idempotency_key             text,
   request_hash                text,
   created_at                  timestamptz NOT NULL,
@@ -76,6 +79,9 @@ CREATE TABLE webhook_attempts (
 CREATE INDEX webhook_attempts_endpoint ON webhook_attempts (endpoint_id, id DESC);
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id);
 
-ALTER TABLE events ADD COLUMN webhooks_routed_at timestamptz;
+-- Existing rows read the default (routed: nothing to deliver) without being
+-- rewritten; dropping it makes new rows, an older binary's included, NULL.
+ALTER TABLE events ADD COLUMN webhooks_routed_at timestamptz DEFAULT '-infinity';
+ALTER TABLE events ALTER COLUMN webhooks_routed_at DROP DEFAULT;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS events_webhooks_unrouted
   ON events (seq) WHERE webhooks_routed_at IS NULL;

@@ -4,9 +4,15 @@
 //   payments webhooks list [--merchant ID] [--limit N] [--json]
 //   payments webhooks attempts <we_…> [--limit N] [--json]
 //   payments webhooks resend <evt_…> [--endpoint we_…]
+//   payments webhooks reseal
 //
 // `resend` makes new deliveries of the event, due now: to the endpoint named,
 // else to every enabled endpoint of its merchant subscribed to its type.
+// `reseal` is the last step of a rotation of the key that seals signing
+// secrets (docs/webhooks.md, "Operating"): with the keys serve is given
+// (PAYMENTS_WEBHOOK_SECRETS_KEY[_PREVIOUS], else PAYMENTS_FINGERPRINT_KEY[_FILE]
+// and PAYMENTS_FINGERPRINT_KEY_PREVIOUS), every secret only the previous key
+// opens is sealed again under the current one.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -16,6 +22,7 @@
 #include "cli/subcommands.h"
 #include "core/ids.h"
 #include "db/batch.h"
+#include "serve/fingerprint_key.h"
 #include "service/webhook_endpoints.h"
 #include "store/webhook_store.h"
 
@@ -149,6 +156,59 @@ void AddResend(CLI::App& webhooks, int& exit_code) {
   });
 }
 
+struct KeyArgs {
+  std::string database_url, secrets_key, secrets_key_previous, fingerprint_key,
+      fingerprint_key_file, fingerprint_key_previous;
+};
+
+void AddReseal(CLI::App& webhooks, int& exit_code) {
+  auto args = std::make_shared<KeyArgs>();
+  auto* sub = webhooks.add_subcommand(
+      "reseal", "Seal every signing secret under the current key (after a key rotation)");
+  AddDatabaseUrlOption(sub, args->database_url);
+  sub->add_option("--webhook-secrets-key", args->secrets_key)
+      ->envname("PAYMENTS_WEBHOOK_SECRETS_KEY");
+  sub->add_option("--webhook-secrets-key-previous", args->secrets_key_previous)
+      ->envname("PAYMENTS_WEBHOOK_SECRETS_KEY_PREVIOUS");
+  sub->add_option("--fingerprint-key", args->fingerprint_key)->envname("PAYMENTS_FINGERPRINT_KEY");
+  sub->add_option("--fingerprint-key-file", args->fingerprint_key_file)
+      ->envname("PAYMENTS_FINGERPRINT_KEY_FILE");
+  sub->add_option("--fingerprint-key-previous", args->fingerprint_key_previous)
+      ->envname("PAYMENTS_FINGERPRINT_KEY_PREVIOUS");
+  sub->callback([args, &exit_code] {
+    std::string key = args->secrets_key;
+    std::string previous = args->secrets_key_previous;
+    std::string fingerprint;
+    std::string fingerprint_previous;
+    if (key.empty()) {
+      auto keys = serve::ResolveFingerprintKeys({.key = args->fingerprint_key,
+                                                 .key_file = args->fingerprint_key_file,
+                                                 .previous = args->fingerprint_key_previous});
+      if (!keys) return void(exit_code = ReportError(keys.error()));
+      fingerprint = keys->key;
+      fingerprint_previous = keys->previous;
+    }
+    const service::WebhookSecretsKeys resolved =
+        service::ResolveWebhookSecretsKeys(key, previous, fingerprint, fingerprint_previous);
+    if (resolved.previous.empty()) {
+      exit_code = ReportError(Error::InvalidRequest(
+          "parameter_missing",
+          "nothing to re-seal from: set PAYMENTS_WEBHOOK_SECRETS_KEY_PREVIOUS (or "
+          "PAYMENTS_FINGERPRINT_KEY_PREVIOUS when the secrets key is derived from it)"));
+      return;
+    }
+    Args pool_args;
+    pool_args.database_url = args->database_url;
+    Run(pool_args, exit_code, [&](db::Pool& pool) -> payments::Status {
+      auto resealed = service::ResealWebhookSecrets(pool, resolved.key, resolved.previous);
+      if (!resealed) return std::unexpected(resealed.error());
+      std::printf("%lld endpoints re-sealed under the current key\n",
+                  static_cast<long long>(*resealed));
+      return {};
+    });
+  });
+}
+
 }  // namespace
 
 void AddWebhooksCommand(CLI::App& app, int& exit_code) {
@@ -158,6 +218,7 @@ void AddWebhooksCommand(CLI::App& app, int& exit_code) {
   AddList(*webhooks, exit_code);
   AddAttempts(*webhooks, exit_code);
   AddResend(*webhooks, exit_code);
+  AddReseal(*webhooks, exit_code);
 }
 
 }  // namespace payments::cli

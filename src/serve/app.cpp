@@ -447,23 +447,15 @@ class Lifecycle {
   // serve_command.cpp checked the settings; the secrets key is the
   // operator's, else derived from the fingerprint key.
   service::WebhookSettings WebhookSettings() const {
+    const service::WebhookSecretsKeys keys = service::ResolveWebhookSecretsKeys(
+        config_.webhook_secrets_key, config_.webhook_secrets_key_previous, fingerprint_key_,
+        config_.fingerprint_key_previous);
     return {.allow_http = config_.webhook_allow_http,
             .allowed = http::ParseIpNetworks(config_.webhook_allowed_networks)
                            .value_or(std::vector<http::IpNetwork>{}),
-            .secrets_key = service::DeriveWebhookSecretsKey(config_.webhook_secrets_key.empty()
-                                                                ? fingerprint_key_
-                                                                : config_.webhook_secrets_key),
-            .previous_secrets_key = PreviousWebhookSecretsKey(),
+            .secrets_key = keys.key,
+            .previous_secrets_key = keys.previous,
             .resolve_timeout = config_.webhook_connect_timeout};
-  }
-
-  // The key before a rotation: of the secrets key when one is set, else of
-  // the fingerprint key it is derived from.
-  std::string PreviousWebhookSecretsKey() const {
-    const std::string& source = config_.webhook_secrets_key.empty()
-                                    ? config_.fingerprint_key_previous
-                                    : config_.webhook_secrets_key_previous;
-    return source.empty() ? "" : service::DeriveWebhookSecretsKey(source);
   }
 
   void StartWebhooks() {

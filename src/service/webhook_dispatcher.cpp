@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/crypto.h"
+#include "db/batch.h"
 #include "db/transaction.h"
 #include "events/webhook_signature.h"
 #include "http/webhook_url.h"
@@ -75,10 +76,22 @@ void WebhookDispatcher::Stop() {
     if (t.joinable()) t.join();
   }
   workers_.clear();
+  // Claimed and never started: given back, so that another instance takes
+  // them at once and no attempt is counted for them.
+  std::vector<int64_t> unstarted;
   {
-    // Claimed and never started: their leases run out and they are claimed again.
     std::lock_guard lock(mu_);
+    for (const auto& d : queue_) unstarted.push_back(d.id);
     queue_.clear();
+  }
+  if (!unstarted.empty()) {
+    auto released = db::Read(pool_, [&](db::Connection& c) {
+      return store::ReleaseClaims(c, options_.owner, unstarted);
+    });
+    if (!released) {
+      log::Warn("claimed webhook deliveries not given back; they are attempted after their lease",
+                {{"deliveries", unstarted.size()}, {"error", released.error().message}});
+    }
   }
   running_ = false;
 }
@@ -185,13 +198,6 @@ void WebhookDispatcher::Housekeeping() {
       });
       if (!purged || *purged < 1000) break;
     }
-    if (!options_.previous_secrets_key.empty()) {
-      auto resealed =
-          ResealWebhookSecrets(pool_, options_.secrets_key, options_.previous_secrets_key);
-      if (resealed && *resealed > 0) {
-        log::Info("webhook secrets re-sealed under the new key", {{"endpoints", *resealed}});
-      }
-    }
   }
 }
 
@@ -269,11 +275,14 @@ void WebhookDispatcher::Deliver(const store::ClaimedDelivery& d) {
     not_the_endpoints(
         "the signing secret cannot be opened with this instance's webhook secrets key", true);
   } else {
+    // Every secret still in force signs: the current one, and after a
+    // rotation the ones before it for their overlap.
     std::vector<std::string> secrets = {*secret};
-    if (d.previous_secret_sealed) {
-      if (auto previous = OpenWebhookSecret(options_.secrets_key, options_.previous_secrets_key,
-                                            *d.previous_secret_sealed, d.endpoint_id)) {
-        secrets.push_back(std::move(*previous));
+    for (const auto& sealed : {d.previous_secret_sealed, d.older_secret_sealed}) {
+      if (!sealed) continue;
+      if (auto older = OpenWebhookSecret(options_.secrets_key, options_.previous_secrets_key,
+                                         *sealed, d.endpoint_id)) {
+        secrets.push_back(std::move(*older));
       }
     }
     const int64_t timestamp =
@@ -295,7 +304,13 @@ void WebhookDispatcher::Deliver(const store::ClaimedDelivery& d) {
     rec.endpoint_pause = v.endpoint_pause;
     rec.status_code = status;
     rec.latency_ms = r.latency.count();
-    if (r.failure != http::OutboundFailure::kNone) {
+    if (r.failure == http::OutboundFailure::kForbiddenAddress) {
+      // The detail names the address: kept from the merchant, who would map
+      // the service's internal DNS with it, and logged for the operator.
+      rec.error = "forbidden_address: the host resolves to an address that is not public";
+      log::Warn("webhook endpoint resolves to a forbidden address",
+                {{"endpoint", d.endpoint_id}, {"detail", r.detail}});
+    } else if (r.failure != http::OutboundFailure::kNone) {
       rec.error = fmt::format("{}: {}", http::ToString(r.failure), r.detail);
     } else if (v.outcome != DeliveryOutcome::kSucceeded) {
       rec.error = fmt::format("the endpoint answered {}", status);

@@ -12,8 +12,7 @@
 //      a payment's later event never before its earlier one), and hands them
 //      to its worker threads;
 //   3. every few seconds reads the backlog for /metrics, and every minute
-//      purges finished deliveries older than the retention and, during a
-//      secrets key rotation, re-seals secrets under the new key.
+//      purges finished deliveries older than the retention.
 // A worker signs the event (events/webhook_signature.h; the body is the
 // stored event, byte for byte what GET /v1/events/{id} returns), POSTs it
 // (http/outbound_post.h: the URL and its addresses checked again, DNS can
@@ -54,7 +53,7 @@ struct DispatcherOptions {
   bool allow_http = false;
   std::vector<http::IpNetwork> allowed;
   std::string secrets_key;           // 32 bytes: opens the sealed signing secrets
-  std::string previous_secrets_key;  // during a key rotation (re-sealed in housekeeping)
+  std::string previous_secrets_key;  // during a key rotation: opens too
   http::OutboundOptions outbound;
   WebhookRetryOptions retry;
   std::chrono::hours retention{24 * 30};

@@ -101,6 +101,16 @@ std::string DeriveWebhookSecretsKey(std::string_view source) {
   return HmacSha256(source, "payments/webhook-signing-secrets/v1");
 }
 
+WebhookSecretsKeys ResolveWebhookSecretsKeys(std::string_view secrets_key,
+                                             std::string_view secrets_key_previous,
+                                             std::string_view fingerprint_key,
+                                             std::string_view fingerprint_key_previous) {
+  const bool own = !secrets_key.empty();
+  const std::string_view previous = own ? secrets_key_previous : fingerprint_key_previous;
+  return {.key = DeriveWebhookSecretsKey(own ? secrets_key : fingerprint_key),
+          .previous = previous.empty() ? "" : DeriveWebhookSecretsKey(previous)};
+}
+
 std::optional<std::string> OpenWebhookSecret(std::string_view key, std::string_view previous_key,
                                              std::string_view sealed,
                                              std::string_view endpoint_id) {
@@ -125,16 +135,17 @@ payments::Result<int64_t> ResealWebhookSecrets(db::Pool& pool, std::string_view 
         if (!plain) return std::nullopt;  // neither key: leave it, deliveries report it
         return SealAes256Gcm(key, *plain, before.endpoint_id);
       };
-      store::SealedSecrets now{.endpoint_id = before.endpoint_id};
-      auto current = reseal(before.secret_sealed);
-      now.secret_sealed = current.value_or(before.secret_sealed);
-      now.previous_secret_sealed = before.previous_secret_sealed;
-      if (before.previous_secret_sealed) {
-        now.previous_secret_sealed =
-            reseal(*before.previous_secret_sealed).value_or(*before.previous_secret_sealed);
-      }
+      auto reseal_optional = [&](const std::optional<std::string>& sealed) {
+        return sealed ? std::optional<std::string>(reseal(*sealed).value_or(*sealed)) : sealed;
+      };
+      const store::SealedSecrets now{
+          .endpoint_id = before.endpoint_id,
+          .secret_sealed = reseal(before.secret_sealed).value_or(before.secret_sealed),
+          .previous_secret_sealed = reseal_optional(before.previous_secret_sealed),
+          .older_secret_sealed = reseal_optional(before.older_secret_sealed)};
       if (now.secret_sealed == before.secret_sealed &&
-          now.previous_secret_sealed == before.previous_secret_sealed) {
+          now.previous_secret_sealed == before.previous_secret_sealed &&
+          now.older_secret_sealed == before.older_secret_sealed) {
         continue;
       }
       auto done =
@@ -165,10 +176,11 @@ payments::Status CheckWebhookUrl(const std::string& text, const WebhookSettings&
   }
   for (const auto& a : addresses) {
     if (!policy.Allows(a)) {
-      return std::unexpected(UrlInvalid(
-          fmt::format("url's host resolves to {}, which is not a public address; webhooks "
-                      "are delivered only to public addresses.",
-                      a.ToString())));
+      // Which address is not said: the answer would map the service's
+      // internal DNS for whoever asks.
+      return std::unexpected(
+          UrlInvalid("url's host resolves to an address that is not public; webhooks are "
+                     "delivered only to public addresses."));
     }
   }
   return {};
@@ -192,9 +204,16 @@ payments::Result<WebhookEndpoint> WebhookEndpoints::Create(
       .secret_sealed = SealAes256Gcm(settings_.secrets_key, secret, id),
   };
   auto stored = db::InTransaction(pool_, [&](db::Connection& conn) {
-    return store::InsertWebhookEndpoint(conn, row, input.idempotency_key, input.request_hash);
+    return store::InsertWebhookEndpoint(conn, row, input.idempotency_key, input.request_hash,
+                                        settings_.max_endpoints_per_merchant);
   });
   if (!stored) return std::unexpected(stored.error());
+  if (stored->limit_reached) {
+    return std::unexpected(Error::InvalidRequest(
+        "webhook_endpoint_limit",
+        fmt::format("A merchant may have at most {} webhook endpoints; delete one first.",
+                    settings_.max_endpoints_per_merchant)));
+  }
   if (!stored->replayed) {
     return WebhookEndpoint{.row = std::move(stored->row), .secret = std::move(secret)};
   }

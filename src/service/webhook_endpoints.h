@@ -34,6 +34,7 @@ struct WebhookSettings {
   std::string previous_secrets_key;      // during a key rotation: still opens, or empty
   std::chrono::seconds rotation_overlap{std::chrono::hours(24)};
   std::chrono::milliseconds resolve_timeout{5000};
+  int max_endpoints_per_merchant = 16;
 };
 
 // The key that seals signing secrets: SHA-256 under HMAC of `source` (the
@@ -42,13 +43,25 @@ struct WebhookSettings {
 // the two keys never coincide.
 std::string DeriveWebhookSecretsKey(std::string_view source);
 
+struct WebhookSecretsKeys {
+  std::string key;       // seals; opens
+  std::string previous;  // opens too, during a rotation; or empty
+};
+// From the settings: the secrets key and the one before it when set, else
+// the fingerprint key and the one before it. `fingerprint_key` must be set.
+WebhookSecretsKeys ResolveWebhookSecretsKeys(std::string_view secrets_key,
+                                             std::string_view secrets_key_previous,
+                                             std::string_view fingerprint_key,
+                                             std::string_view fingerprint_key_previous);
+
 // The secret sealed under `key`, or under `previous_key` when that is set;
 // nullopt when neither opens it.
 std::optional<std::string> OpenWebhookSecret(std::string_view key, std::string_view previous_key,
                                              std::string_view sealed, std::string_view endpoint_id);
 
-// During a key rotation: re-seals under `key` every endpoint secret that only
-// `previous_key` opens. Returns how many were re-sealed.
+// The last step of a key rotation (`payments webhooks reseal`, once every
+// instance opens both): re-seals under `key` every endpoint secret that only
+// `previous_key` opens. Returns how many endpoints were re-sealed.
 payments::Result<int64_t> ResealWebhookSecrets(db::Pool& pool, std::string_view key,
                                                std::string_view previous_key);
 

@@ -17,11 +17,16 @@ namespace {
   "THEN ceil(extract(epoch FROM circuit_open_until))::bigint END, "                          \
   "floor(extract(epoch FROM created_at))::bigint, floor(extract(epoch FROM updated_at))::bigint"
 
+// Inserts nothing when the merchant has $10 endpoints already (a cap, not
+// exact under concurrent creates) or the Idempotency-Key was used.
 constexpr db::Statement kInsertEndpoint{
     "webhooks.insert_endpoint",
     "INSERT INTO webhook_endpoints (id, merchant_id, url, description, enabled_events, status, "
-    "secret_sealed, idempotency_key, request_hash, created_at, updated_at) VALUES ($1, $2, $3, "
-    "$4, $5::text[], $6, $7, $8, $9, now(), now()) ON CONFLICT (merchant_id, idempotency_key) "
+    "secret_sealed, idempotency_key, request_hash, after_event_seq, created_at, updated_at) "
+    "SELECT $1, $2, $3, $4, $5::text[], $6, $7, $8, $9, COALESCE(pg_sequence_last_value("
+    "pg_get_serial_sequence('events', 'seq')::regclass), 0), now(), now() "
+    "WHERE (SELECT count(*) FROM webhook_endpoints WHERE merchant_id = $2) < $10 "
+    "ON CONFLICT (merchant_id, idempotency_key) "
     "WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING " ENDPOINT_COLUMNS};
 
 constexpr db::Statement kFindByKey{"webhooks.find_by_idempotency_key",
@@ -64,25 +69,35 @@ constexpr db::Statement kDeleteEndpoint{
 
 constexpr db::Statement kRotateSecret{
     "webhooks.rotate_secret",
-    "UPDATE webhook_endpoints SET previous_secret_sealed = secret_sealed, "
+    "UPDATE webhook_endpoints SET "
+    "older_secret_sealed = CASE WHEN previous_secret_expires_at > now() "
+    "THEN previous_secret_sealed END, "
+    "older_secret_expires_at = CASE WHEN previous_secret_expires_at > now() "
+    "THEN previous_secret_expires_at END, "
+    "previous_secret_sealed = secret_sealed, "
     "previous_secret_expires_at = now() + $4::bigint * interval '1 second', secret_sealed = $3, "
     "updated_at = now() WHERE merchant_id = $1 AND id = $2 RETURNING " ENDPOINT_COLUMNS};
 
 constexpr db::Statement kListSealed{
     "webhooks.list_sealed",
-    "SELECT id, secret_sealed, previous_secret_sealed FROM webhook_endpoints WHERE id > $1 "
-    "ORDER BY id LIMIT $2"};
+    "SELECT id, secret_sealed, previous_secret_sealed, older_secret_sealed "
+    "FROM webhook_endpoints WHERE id > $1 ORDER BY id LIMIT $2"};
 
 constexpr db::Statement kReseal{
     "webhooks.reseal",
-    "UPDATE webhook_endpoints SET secret_sealed = $4, previous_secret_sealed = $5 "
-    "WHERE id = $1 AND secret_sealed = $2 AND previous_secret_sealed IS NOT DISTINCT FROM $3"};
+    "UPDATE webhook_endpoints SET secret_sealed = $5, previous_secret_sealed = $6, "
+    "older_secret_sealed = $7 WHERE id = $1 AND secret_sealed = $2 "
+    "AND previous_secret_sealed IS NOT DISTINCT FROM $3 "
+    "AND older_secret_sealed IS NOT DISTINCT FROM $4"};
 
 constexpr db::Statement kTryRouterLock{"webhooks.router_try_lock",
                                        "SELECT pg_try_advisory_xact_lock($1)"};
 
 // Oldest unrouted events first (events_webhooks_unrouted). An endpoint gets
-// the events made after it was: not the history before it existed.
+// the events whose seq was drawn after it was created (its after_event_seq,
+// the sequence's last value then): not the history before it existed. A
+// sequence, not timestamps: no clock of any instance is compared with the
+// database's, and no precision is lost.
 constexpr db::Statement kRoute{
     "webhooks.route",
     "WITH batch AS (SELECT seq, id, merchant_id, type, subject, created_at FROM events "
@@ -92,25 +107,36 @@ constexpr db::Statement kRoute{
     "made AS (INSERT INTO webhook_deliveries (endpoint_id, event_id, event_seq, event_type, "
     "subject, next_attempt_at) SELECT w.id, b.id, b.seq, b.type, b.subject, now() "
     "FROM batch b JOIN webhook_endpoints w ON w.merchant_id = b.merchant_id "
-    "WHERE w.status = 'enabled' AND w.created_at <= b.created_at "
+    "WHERE w.status = 'enabled' AND b.seq > w.after_event_seq "
     "AND ('*' = ANY (w.enabled_events) OR b.type = ANY (w.enabled_events)) RETURNING 1) "
     "SELECT (SELECT count(*) FROM routed), (SELECT count(*) FROM made)"};
 
+// The endpoints to claim for, locked until the claim's transaction ends:
+// another instance skips them. $1 endpoints looked at.
+constexpr db::Statement kLockEndpoints{
+    "webhooks.lock_endpoints",
+    "SELECT w.id FROM webhook_endpoints w WHERE w.status = 'enabled' "
+    "AND (w.circuit_open_until IS NULL OR w.circuit_open_until <= now()) "
+    "AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id "
+    "AND d.state = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL "
+    "OR d.lease_expires_at <= now())) ORDER BY w.last_claimed_at NULLS FIRST, w.id LIMIT $1 "
+    "FOR UPDATE OF w SKIP LOCKED"};
+
+// Run as a statement of its own after kLockEndpoints, so that its snapshot
+// is taken with the endpoints locked and sees every claim committed for them
+// (in one statement, a claim that committed while the locks were awaited
+// would be invisible to the rest of it, and its deliveries claimed twice).
 // $1 owner, $2 max in all, $3 per endpoint, $4 breaker threshold, $5 lease
-// (ms), $6 endpoints looked at. A delivery is a candidate only when no
+// (ms), $6 the locked endpoints. A delivery is a candidate only when no
 // earlier delivery of the same payment (subject) to the same endpoint is
-// still pending, in flight or not.
+// still pending, in flight or not. The UPDATE re-checks the lease on the row
+// it changes, as a last guard.
 constexpr db::Statement kClaim{
     "webhooks.claim",
-    "WITH ep AS (SELECT w.id, w.failure_streak FROM webhook_endpoints w "
-    "WHERE w.status = 'enabled' AND (w.circuit_open_until IS NULL OR w.circuit_open_until <= "
-    "now()) AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id "
-    "AND d.state = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL "
-    "OR d.lease_expires_at <= now())) ORDER BY w.last_claimed_at NULLS FIRST, w.id LIMIT $6 "
-    "FOR UPDATE OF w SKIP LOCKED), "
-    "room AS (SELECT ep.id, (CASE WHEN ep.failure_streak >= $4 THEN 1 ELSE $3 END) - "
-    "(SELECT count(*) FROM webhook_deliveries l WHERE l.endpoint_id = ep.id "
-    "AND l.state = 'pending' AND l.lease_expires_at > now()) AS free FROM ep), "
+    "WITH room AS (SELECT w.id, (CASE WHEN w.failure_streak >= $4 THEN 1 ELSE $3 END) - "
+    "(SELECT count(*) FROM webhook_deliveries l WHERE l.endpoint_id = w.id "
+    "AND l.state = 'pending' AND l.lease_expires_at > now()) AS free FROM webhook_endpoints w "
+    "WHERE w.id = ANY ($6::text[])), "
     "cand AS (SELECT d.id, d.next_attempt_at FROM room r CROSS JOIN LATERAL "
     "(SELECT d.id, d.next_attempt_at FROM webhook_deliveries d WHERE d.endpoint_id = r.id "
     "AND d.state = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL "
@@ -119,18 +145,26 @@ constexpr db::Statement kClaim{
     "AND (p.event_seq, p.id) < (d.event_seq, d.id)) ORDER BY d.next_attempt_at, d.id "
     "LIMIT greatest(r.free, 0)) d), "
     "chosen AS (SELECT id FROM cand ORDER BY next_attempt_at, id LIMIT $2), "
-    "touched AS (UPDATE webhook_endpoints w SET last_claimed_at = now() FROM ep "
-    "WHERE w.id = ep.id RETURNING 1), "
+    "touched AS (UPDATE webhook_endpoints w SET last_claimed_at = now() "
+    "WHERE w.id = ANY ($6::text[]) RETURNING 1), "
     "claimed AS (UPDATE webhook_deliveries d SET lease_owner = $1, "
     "lease_expires_at = now() + $5::bigint * interval '1 millisecond', "
-    "attempts = d.attempts + 1 FROM chosen c WHERE d.id = c.id RETURNING d.id, d.endpoint_id, "
-    "d.event_id, d.event_type, d.subject, d.event_seq, d.attempts, d.created_at) "
+    "attempts = d.attempts + 1 FROM chosen c WHERE d.id = c.id AND d.state = 'pending' "
+    "AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= now()) RETURNING d.id, "
+    "d.endpoint_id, d.event_id, d.event_type, d.subject, d.event_seq, d.attempts, d.created_at) "
     "SELECT c.id, c.endpoint_id, w.url, w.secret_sealed, CASE WHEN "
-    "w.previous_secret_expires_at > now() THEN w.previous_secret_sealed END, c.event_id, "
+    "w.previous_secret_expires_at > now() THEN w.previous_secret_sealed END, CASE WHEN "
+    "w.older_secret_expires_at > now() THEN w.older_secret_sealed END, c.event_id, "
     "c.event_type, c.subject, c.event_seq, c.attempts, e.payload, "
     "extract(epoch FROM now() - c.created_at)::float8, (SELECT count(*) FROM touched) "
     "FROM claimed c JOIN webhook_endpoints w ON w.id = c.endpoint_id "
     "LEFT JOIN events e ON e.id = c.event_id ORDER BY c.event_seq"};
+
+constexpr db::Statement kRelease{
+    "webhooks.release",
+    "UPDATE webhook_deliveries SET lease_owner = NULL, lease_expires_at = NULL, "
+    "attempts = attempts - 1 WHERE id = ANY ($2::bigint[]) AND lease_owner = $1 "
+    "AND state = 'pending'"};
 
 // $1 delivery, $2 owner, $3 outcome, $4 retry in (ms), $5 status code (0:
 // none), $6 latency (ms), $7 error, $8 breaker threshold, $9 breaker base
@@ -250,7 +284,8 @@ std::string_view OutcomeName(DeliveryOutcome o) {
 
 payments::Result<InsertedEndpoint> InsertWebhookEndpoint(
     db::Connection& conn, const WebhookEndpointRow& row,
-    const std::optional<std::string>& idempotency_key, const std::string& request_hash) {
+    const std::optional<std::string>& idempotency_key, const std::string& request_hash,
+    int max_per_merchant) {
   auto rows = conn.Run(kInsertEndpoint, db::Params()
                                             .Add(row.id)
                                             .Add(row.merchant_id)
@@ -260,16 +295,17 @@ payments::Result<InsertedEndpoint> InsertWebhookEndpoint(
                                             .Add(row.status)
                                             .Add(row.secret_sealed)
                                             .Add(idempotency_key)
-                                            .Add(request_hash));
+                                            .Add(request_hash)
+                                            .Add(max_per_merchant));
   if (!rows) return std::unexpected(rows.error());
   if (!rows->empty()) return InsertedEndpoint{.row = EndpointFromRow(*rows, 0)};
-  // The key was used: the insert waited for the first request's commit.
+  // The key was used (the insert waited for the first request's commit), or
+  // the merchant has as many endpoints as it may.
+  if (!idempotency_key) return InsertedEndpoint{.limit_reached = true};
   auto found = conn.Run(kFindByKey,
                         db::Params().Add(row.merchant_id).Add(idempotency_key).Add(request_hash));
   if (!found) return std::unexpected(found.error());
-  if (found->empty()) {
-    return std::unexpected(Error::Unavailable("The Idempotency-Key's endpoint changed; retry."));
-  }
+  if (found->empty()) return InsertedEndpoint{.limit_reached = true};
   return InsertedEndpoint{
       .row = EndpointFromRow(*found, 0), .replayed = true, .same_request = found->Bool(0, 14)};
 }
@@ -343,7 +379,8 @@ payments::Result<std::vector<SealedSecrets>> ListSealedSecrets(db::Connection& c
   if (!rows) return std::unexpected(rows.error());
   std::vector<SealedSecrets> out;
   for (int r = 0; r < rows->size(); ++r) {
-    out.push_back({rows->String(r, 0), rows->String(r, 1), rows->OptionalString(r, 2)});
+    out.push_back({rows->String(r, 0), rows->String(r, 1), rows->OptionalString(r, 2),
+                   rows->OptionalString(r, 3)});
   }
   return out;
 }
@@ -354,8 +391,10 @@ payments::Result<bool> ResealSecrets(db::Connection& conn, const SealedSecrets& 
                                     .Add(before.endpoint_id)
                                     .Add(before.secret_sealed)
                                     .Add(before.previous_secret_sealed)
+                                    .Add(before.older_secret_sealed)
                                     .Add(after.secret_sealed)
-                                    .Add(after.previous_secret_sealed));
+                                    .Add(after.previous_secret_sealed)
+                                    .Add(after.older_secret_sealed));
   if (!rows) return std::unexpected(rows.error());
   return rows->affected() == 1;
 }
@@ -374,13 +413,18 @@ payments::Result<RouteResult> RouteEvents(db::Connection& conn, int limit) {
 
 payments::Result<std::vector<ClaimedDelivery>> ClaimDeliveries(db::Connection& conn,
                                                                const ClaimOptions& options) {
+  auto locked = conn.Run(kLockEndpoints, db::Params().Add(options.endpoints));
+  if (!locked) return std::unexpected(locked.error());
+  std::vector<std::string> endpoints;
+  for (int r = 0; r < locked->size(); ++r) endpoints.push_back(locked->String(r, 0));
+  if (endpoints.empty()) return std::vector<ClaimedDelivery>{};
   auto rows = conn.Run(kClaim, db::Params()
                                    .Add(options.owner)
                                    .Add(options.max)
                                    .Add(options.per_endpoint)
                                    .Add(options.breaker_threshold)
                                    .Add(static_cast<int64_t>(options.lease.count()))
-                                   .Add(options.endpoints));
+                                   .Add(db::TextArray(endpoints)));
   if (!rows) return std::unexpected(rows.error());
   std::vector<ClaimedDelivery> out;
   for (int r = 0; r < rows->size(); ++r) {
@@ -389,15 +433,24 @@ payments::Result<std::vector<ClaimedDelivery>> ClaimDeliveries(db::Connection& c
                    .url = rows->String(r, 2),
                    .secret_sealed = rows->String(r, 3),
                    .previous_secret_sealed = rows->OptionalString(r, 4),
-                   .event_id = rows->String(r, 5),
-                   .event_type = rows->String(r, 6),
-                   .subject = rows->String(r, 7),
-                   .event_seq = rows->Int64(r, 8),
-                   .attempts = static_cast<int>(rows->Int64(r, 9)),
-                   .payload = rows->OptionalString(r, 10),
-                   .age_seconds = rows->Double(r, 11)});
+                   .older_secret_sealed = rows->OptionalString(r, 5),
+                   .event_id = rows->String(r, 6),
+                   .event_type = rows->String(r, 7),
+                   .subject = rows->String(r, 8),
+                   .event_seq = rows->Int64(r, 9),
+                   .attempts = static_cast<int>(rows->Int64(r, 10)),
+                   .payload = rows->OptionalString(r, 11),
+                   .age_seconds = rows->Double(r, 12)});
   }
   return out;
+}
+
+payments::Status ReleaseClaims(db::Connection& conn, const std::string& owner,
+                               const std::vector<int64_t>& ids) {
+  if (ids.empty()) return {};
+  auto rows = conn.Run(kRelease, db::Params().Add(owner).Add(db::Int64Array(ids)));
+  if (!rows) return std::unexpected(rows.error());
+  return {};
 }
 
 payments::Result<bool> RecordAttempt(db::Connection& conn, const AttemptRecord& rec) {

@@ -13,8 +13,10 @@
 //   most `per_endpoint` in flight (one while its circuit is half open), none
 //   while its circuit is open, and never a payment's event while an earlier
 //   one of the same payment is still pending for that endpoint. Endpoints
-//   are locked FOR UPDATE SKIP LOCKED while claiming, so two instances never
-//   claim for the same endpoint at once. A lease that runs out (a killed or
+//   are locked FOR UPDATE SKIP LOCKED first, in a statement of their own,
+//   so two instances never claim for the same endpoint at once and the
+//   claim that follows sees every earlier claim for them. Run it in a
+//   transaction. A lease that runs out (a killed or
 //   paused instance) makes the delivery claimable again.
 // - RecordAttempt writes one attempt's outcome only while the lease is still
 //   the caller's.
@@ -53,15 +55,18 @@ struct WebhookEndpointRow {
 // Inserts the row (its created/updated times are the database's now) and
 // returns it as stored. With an Idempotency-Key, a key the merchant used
 // before returns that endpoint instead, marked replayed, with whether the
-// request hash matched.
+// request hash matched. Nothing is inserted (limit_reached) when the
+// merchant has max_per_merchant endpoints already.
 struct InsertedEndpoint {
-  WebhookEndpointRow row;
+  WebhookEndpointRow row{};
   bool replayed = false;
   bool same_request = true;
+  bool limit_reached = false;
 };
 payments::Result<InsertedEndpoint> InsertWebhookEndpoint(
     db::Connection& conn, const WebhookEndpointRow& row,
-    const std::optional<std::string>& idempotency_key, const std::string& request_hash);
+    const std::optional<std::string>& idempotency_key, const std::string& request_hash,
+    int max_per_merchant);
 payments::Result<std::optional<WebhookEndpointRow>> FindWebhookEndpoint(
     db::Connection& conn, const std::string& merchant_id, const std::string& id);
 // Whether the endpoint exists (merchant_id empty: any merchant's).
@@ -92,7 +97,10 @@ payments::Result<std::optional<WebhookEndpointRow>> UpdateWebhookEndpoint(
 payments::Result<bool> DeleteWebhookEndpoint(db::Connection& conn, const std::string& merchant_id,
                                              const std::string& id);
 // Makes `new_sealed` the signing secret and the current one the previous,
-// signing beside it until `overlap` has passed. nullopt when no such endpoint.
+// signing beside it until `overlap` has passed; a previous one still in
+// force keeps signing too, until its own time is up (so a rotation repeated
+// because its answer was lost drops no secret the merchant holds). nullopt
+// when no such endpoint.
 payments::Result<std::optional<WebhookEndpointRow>> RotateWebhookSecret(
     db::Connection& conn, const std::string& merchant_id, const std::string& id,
     const std::string& new_sealed, std::chrono::seconds overlap);
@@ -103,6 +111,7 @@ struct SealedSecrets {
   std::string endpoint_id{};
   std::string secret_sealed{};
   std::optional<std::string> previous_secret_sealed{};
+  std::optional<std::string> older_secret_sealed{};
 };
 payments::Result<std::vector<SealedSecrets>> ListSealedSecrets(db::Connection& conn,
                                                                const std::string& after_id,
@@ -141,6 +150,7 @@ struct ClaimedDelivery {
   std::string url{};
   std::string secret_sealed{};
   std::optional<std::string> previous_secret_sealed{};  // still signing
+  std::optional<std::string> older_secret_sealed{};     // still signing (a second rotation)
   std::string event_id{};
   std::string event_type{};
   std::string subject{};
@@ -151,6 +161,11 @@ struct ClaimedDelivery {
 };
 payments::Result<std::vector<ClaimedDelivery>> ClaimDeliveries(db::Connection& conn,
                                                                const ClaimOptions& options);
+
+// Gives back claimed deliveries that were never attempted (an instance
+// stopping): claimable again at once, their attempt not counted.
+payments::Status ReleaseClaims(db::Connection& conn, const std::string& owner,
+                               const std::vector<int64_t>& ids);
 
 enum class DeliveryOutcome { kSucceeded, kRetry, kGiveUp, kGone };
 

@@ -8,6 +8,8 @@
 
 #include "events/cloud_event.h"
 #include "events/event_types.h"
+#include "migrate/embedded.h"
+#include "migrate/migrator.h"
 #include "store/event_store.h"
 #include "store/webhook_store.h"
 #include "support/test_database.h"
@@ -42,7 +44,7 @@ class WebhookStoreTest : public ::testing::Test {
                            .enabled_events = std::move(types),
                            .status = "enabled",
                            .secret_sealed = "v1:sealed"};
-    auto r = InsertWebhookEndpoint(*conn_, row, std::nullopt, "");
+    auto r = InsertWebhookEndpoint(*conn_, row, std::nullopt, "", 16);
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
     return id;
   }
@@ -65,12 +67,14 @@ class WebhookStoreTest : public ::testing::Test {
 
   std::vector<ClaimedDelivery> Claim(const std::string& owner, int max = 16, int per_endpoint = 4,
                                      milliseconds lease = milliseconds(60000)) {
+    EXPECT_TRUE(conn_->Exec("BEGIN"));  // the endpoints stay locked for the claim
     auto r = ClaimDeliveries(*conn_, {.owner = owner,
                                       .max = max,
                                       .per_endpoint = per_endpoint,
                                       .breaker_threshold = 3,
                                       .lease = lease});
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    EXPECT_TRUE(conn_->Exec("COMMIT"));
     return r.value_or(std::vector<ClaimedDelivery>{});
   }
 
@@ -215,6 +219,36 @@ TEST_F(WebhookStoreTest, ResendAndPurge) {
   EXPECT_GE(*purged, 1);
   auto rows = conn_->Exec("SELECT count(*) FROM webhook_attempts");
   EXPECT_EQ(rows->String(0, 0), "0");
+}
+
+// Migration 0011 on a database with events: they read as routed without the
+// table being rewritten, and rows written afterwards (by either release)
+// are routed.
+TEST(WebhookMigrationTest, EventsFromBeforeTheMigrationAreNotRouted) {
+  TestDatabase db;
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  auto migrations = migrate::LoadEmbeddedMigrations();
+  ASSERT_TRUE(migrations);
+  {
+    migrate::Migrator m(*conn, *migrations, {});
+    ASSERT_TRUE(m.Up({.to = 10}));
+  }
+  ASSERT_TRUE(conn->Exec("INSERT INTO merchants (id, name) VALUES ($1, 'shop')",
+                         db::Params().Add(kMerchant)));
+  ASSERT_TRUE(InsertEvent(
+      *conn, events::MakeEvent(events::kPaymentCreated, kMerchant, "pay_old", {{"x", 1}})));
+  {
+    migrate::Migrator m(*conn, *migrations, {});
+    ASSERT_TRUE(m.Up({}));
+  }
+  ASSERT_TRUE(InsertEvent(
+      *conn, events::MakeEvent(events::kPaymentCreated, kMerchant, "pay_new", {{"x", 1}})));
+  auto rows = conn->Exec("SELECT subject, webhooks_routed_at IS NULL FROM events ORDER BY seq");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2);
+  EXPECT_FALSE(rows->Bool(0, 1));  // pay_old: routed long ago
+  EXPECT_TRUE(rows->Bool(1, 1));   // pay_new: for the router
 }
 
 }  // namespace

@@ -91,6 +91,19 @@ class WebhooksTest : public ::testing::Test {
     return json::parse(r.body, nullptr, false).value("id", "");
   }
 
+  // For failure messages: every delivery not yet succeeded, and the events
+  // not yet routed.
+  std::string Unfinished() {
+    return Query(
+               "SELECT string_agg(format('%s %s %s %s attempts=%s lease=%s/%s next=%s', "
+               "endpoint_id, event_type, subject, state, attempts, lease_owner, "
+               "lease_expires_at - now(), next_attempt_at - now()), E'\\n') "
+               "FROM webhook_deliveries WHERE state <> 'succeeded'") +
+           "\nunrouted: " + Query("SELECT count(*) FROM events WHERE webhooks_routed_at IS NULL") +
+           "\ndeliveries: " + Query("SELECT count(*) FROM webhook_deliveries") +
+           "\nevents: " + Query("SELECT count(*) FROM events");
+  }
+
   std::string Query(const std::string& sql) {
     auto conn = db_.Connect();
     auto rows = conn->Exec(sql);
@@ -217,6 +230,21 @@ TEST_F(WebhooksTest, HostileEndpointInputIsRefusedAndChangesNothing) {
   EXPECT_EQ(Get(merchant_, "/v1/webhook_endpoints/we_nope/attempts").status, 404);
 }
 
+TEST_F(WebhooksTest, AMerchantHasAtMostSixteenEndpoints) {
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_EQ(CreateEndpoint(merchant_, fmt::format("http://127.0.0.1:{}/h", 1000 + i))["status"],
+              "enabled");
+  }
+  auto r = Post(merchant_, "/v1/webhook_endpoints",
+                json{{"url", "http://127.0.0.1:999/h"}, {"enabled_events", {"*"}}}.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "webhook_endpoint_limit");
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_endpoints"), "16");
+  // Another merchant's are counted apart.
+  const TestMerchant other = CreateMerchant(db_.conninfo(), "Other");
+  EXPECT_EQ(CreateEndpoint(other, "http://127.0.0.1:999/h")["status"], "enabled");
+}
+
 TEST_F(WebhooksTest, ACreateRetriedWithItsKeyReturnsTheSameEndpointWithoutTheSecret) {
   auto hooks = WebhookReceiver::Start();
   const std::string body = json{{"url", hooks->Url()}, {"enabled_events", {"*"}}}.dump();
@@ -272,6 +300,18 @@ TEST_F(WebhooksTest, DeliveriesVerifyUnderTheSpecIncludingARotatedSecret) {
   EXPECT_NE(VerifyStandardWebhook("whsec_" + std::string("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
                                   after.headers, after.body),
             "");
+
+  // A rotation repeated (its answer lost) drops neither secret before it.
+  auto again =
+      Post(merchant_,
+           "/v1/webhook_endpoints/" + endpoint["id"].get<std::string>() + "/rotate_secret", "");
+  const std::string third = json::parse(again.body)["secret"];
+  Pay(merchant_);
+  ASSERT_TRUE(Eventually([&] { return hooks->Count() >= 6; }, seconds(30)));
+  const auto last = hooks->Received().back();
+  for (const std::string& s : {secret, new_secret, third}) {
+    EXPECT_EQ(VerifyStandardWebhook(s, last.headers, last.body), "");
+  }
 }
 
 TEST_F(WebhooksTest, RotatingTheSecretsKeyReSealsSecretsAndDeliveriesStillVerify) {
@@ -285,21 +325,35 @@ TEST_F(WebhooksTest, RotatingTheSecretsKeyReSealsSecretsAndDeliveriesStillVerify
   const std::string secret = endpoint["secret"];
   const std::string sealed_a = Query("SELECT secret_sealed FROM webhook_endpoints");
 
-  // The new key, with the old one as previous: secrets open and get re-sealed.
+  // The new key, with the old one as previous: secrets sealed under either
+  // open; the CLI re-seals the old ones.
   service_->Signal(SIGTERM);
   ASSERT_EQ(service_->Wait(std::chrono::seconds(30)), 0);
   StartService(
       {{"PAYMENTS_WEBHOOK_SECRETS_KEY", key_b}, {"PAYMENTS_WEBHOOK_SECRETS_KEY_PREVIOUS", key_a}});
-  ASSERT_TRUE(
-      Eventually([&] { return Query("SELECT secret_sealed FROM webhook_endpoints") != sealed_a; }));
+  Pay(merchant_);
+  ASSERT_TRUE(Eventually([&] { return hooks->Count() == 1; }, seconds(30)));
+  EXPECT_EQ(Query("SELECT secret_sealed FROM webhook_endpoints"), sealed_a);
+  auto nothing = RunPayments({"webhooks", "reseal"}, Env{{"PAYMENTS_DATABASE_URL", db_.conninfo()},
+                                                         {"PAYMENTS_WEBHOOK_SECRETS_KEY", key_b}});
+  EXPECT_EQ(nothing.exit_code, 2) << nothing.err;
+  auto reseal =
+      RunPayments({"webhooks", "reseal"}, Env{{"PAYMENTS_DATABASE_URL", db_.conninfo()},
+                                              {"PAYMENTS_WEBHOOK_SECRETS_KEY", key_b},
+                                              {"PAYMENTS_WEBHOOK_SECRETS_KEY_PREVIOUS", key_a}});
+  EXPECT_EQ(reseal.exit_code, 0) << reseal.err;
+  EXPECT_NE(reseal.out.find("1 endpoints re-sealed"), std::string::npos) << reseal.out;
+  EXPECT_NE(Query("SELECT secret_sealed FROM webhook_endpoints"), sealed_a);
+  EXPECT_EQ(reseal.out.find(secret), std::string::npos);
   // Without the previous key now: the re-sealed secret still signs.
   service_->Signal(SIGTERM);
   ASSERT_EQ(service_->Wait(std::chrono::seconds(30)), 0);
   StartService({{"PAYMENTS_WEBHOOK_SECRETS_KEY", key_b}});
   Pay(merchant_);
-  ASSERT_TRUE(Eventually([&] { return hooks->Count() == 1; }, seconds(30)));
-  const auto d = hooks->Received()[0];
-  EXPECT_EQ(VerifyStandardWebhook(secret, d.headers, d.body), "");
+  ASSERT_TRUE(Eventually([&] { return hooks->Count() == 2; }, seconds(30)));
+  for (const auto& d : hooks->Received()) {
+    EXPECT_EQ(VerifyStandardWebhook(secret, d.headers, d.body), "");
+  }
 }
 
 TEST_F(WebhooksTest, FailuresAreRetriedOnTheScheduleAndShownAsAttempts) {
@@ -442,6 +496,54 @@ TEST_F(WebhooksTest, ADeliveryInFlightWhenTheServiceIsKilledIsDeliveredAfterItsL
   EXPECT_TRUE(Eventually([&] {
     return Query("SELECT string_agg(state, ',') FROM webhook_deliveries") == "succeeded";
   }));
+}
+
+// Two instances on one database share the deliveries: each event once (no
+// fault, so no lease runs out), some by each instance.
+TEST_F(WebhooksTest, TwoInstancesShareTheDeliveriesWithoutDoingAnyTwice) {
+  service_->Signal(SIGTERM);
+  ASSERT_EQ(service_->Wait(std::chrono::seconds(30)), 0);
+  Env env = ServiceEnv();
+  env["PAYMENTS_WEBHOOK_LEASE"] = "30000";
+  auto a = ServiceProcess::Start(env);
+  auto b = ServiceProcess::Start(env);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  client_ = std::make_unique<HttpClient>(a->public_port());
+  std::vector<std::unique_ptr<WebhookReceiver>> hooks;
+  for (int i = 0; i < 3; ++i) {
+    hooks.push_back(WebhookReceiver::Start());
+    CreateEndpoint(merchant_, hooks.back()->Url());
+  }
+  for (int i = 0; i < 100; ++i) Pay(merchant_);
+  const size_t want = 200;  // payment.created and payment.captured each
+  for (auto& h : hooks) {
+    ASSERT_TRUE(Eventually([&] { return h->Count() >= want; }, seconds(60))) << h->Count() << "\n"
+                                                                             << Unfinished();
+  }
+  for (auto& h : hooks) {
+    std::set<std::string> ids;
+    for (const auto& d : h->Received()) {
+      EXPECT_TRUE(ids.insert(d.headers.at("webhook-id")).second) << "delivered twice";
+    }
+    EXPECT_EQ(ids.size(), want);
+  }
+  auto succeeded = [](ServiceProcess& s) {
+    HttpClient admin(s.admin_port());
+    return ParsePrometheus(admin.Get("/metrics").body)
+        .Value("payments_webhook_deliveries_total", {{"outcome", "succeeded"}});
+  };
+  // A receiver has the request before the instance records the attempt.
+  double by_a = 0;
+  double by_b = 0;
+  EXPECT_TRUE(Eventually([&] {
+    by_a = succeeded(*a);
+    by_b = succeeded(*b);
+    return by_a + by_b == 3 * want;
+  })) << by_a
+      << " + " << by_b;
+  EXPECT_GT(by_a, 0);
+  EXPECT_GT(by_b, 0);
 }
 
 TEST_F(WebhooksTest, ResendDeliversAnEventAgainFromTheApiAndTheCli) {
