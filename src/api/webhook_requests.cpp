@@ -17,10 +17,34 @@ constexpr size_t kMaxUrlLength = 2048;
 constexpr size_t kMaxDescription = 500;
 constexpr std::string_view kAttemptPrefix = "whatt_";
 
+// The URL with its %XX escapes decoded, so that a card number cannot hide
+// behind them ("4242%204242…"); malformed escapes are left as they are (the
+// URL parser refuses them).
+std::string PercentDecoded(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
 payments::Result<std::string> ParseUrl(const json& value) {
   auto url = String(value, "url", kMaxUrlLength);
   if (!url) return url;
-  if (auto c = NoCardNumber(*url, "url", "url"); !c) return std::unexpected(c.error());
+  for (const std::string& form : {*url, PercentDecoded(*url)}) {
+    if (auto c = NoCardNumber(form, "url", "url"); !c) return std::unexpected(c.error());
+  }
   return url;
 }
 

@@ -186,6 +186,8 @@ TEST_F(WebhooksTest, HostileEndpointInputIsRefusedAndChangesNothing) {
       {{{"url", "gopher://127.0.0.1/"}, {"enabled_events", {"*"}}}, "url"},
       {{{"url", "http://127.0.0.1/a b"}, {"enabled_events", {"*"}}}, "url"},
       {{{"url", "http://127.0.0.1/?card=4242424242424242"}, {"enabled_events", {"*"}}}, "url"},
+      {{{"url", "http://127.0.0.1/?card=4242%204242%204242%204242"}, {"enabled_events", {"*"}}},
+       "url"},
       {{{"url", std::string(3000, 'a')}, {"enabled_events", {"*"}}}, "url"},
       {{{"url", 7}, {"enabled_events", {"*"}}}, "url"},
       {{{"enabled_events", {"*"}}}, "url"},
