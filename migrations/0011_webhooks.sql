@@ -56,11 +56,14 @@ CREATE TABLE webhook_deliveries (
   created_at        timestamptz NOT NULL DEFAULT now(),
   finished_at       timestamptz
 );
--- What is due per endpoint; the order a later event waits on; retention.
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at)
+-- What is due per endpoint; the order a later event waits on; what is in
+-- flight per endpoint; retention.
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at, id)
   WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (endpoint_id, subject, event_seq)
   WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (endpoint_id, lease_expires_at)
+  WHERE state = 'pending' AND lease_owner IS NOT NULL;
 CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at)
   WHERE state <> 'pending';
 CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);

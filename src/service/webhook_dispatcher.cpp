@@ -106,17 +106,21 @@ DispatcherStats WebhookDispatcher::Stats() const {
 
 void WebhookDispatcher::ClaimLoop() {
   while (!stop_.load()) {
+    int64_t finished_before = 0;
+    {
+      std::lock_guard lock(mu_);
+      finished_before = finished_;
+    }
     Route();
     const int claimed = Claim();
     Housekeeping();
     std::unique_lock lock(mu_);
-    const int idle = options_.workers - busy_ - static_cast<int>(queue_.size());
-    if (claimed > 0 && idle > 0) continue;  // there may be more due now
-    // Idle: wait for the next poll. All busy: wait for a worker to free up.
-    wake_.wait_for(lock, options_.poll_interval, [&] {
-      return stop_.load() ||
-             (claimed > 0 && options_.workers - busy_ - static_cast<int>(queue_.size()) > 0);
-    });
+    auto idle = [&] { return options_.workers - busy_ - static_cast<int>(queue_.size()); };
+    if (claimed > 0 && idle() > 0) continue;  // there may be more due now
+    // Wait for the next poll, or for an attempt to end (it frees a worker
+    // and its endpoint's slot, and may unblock its payment's next event).
+    wake_.wait_for(lock, options_.poll_interval,
+                   [&] { return stop_.load() || (finished_ != finished_before && idle() > 0); });
   }
 }
 
@@ -126,6 +130,9 @@ void WebhookDispatcher::Route() {
   for (int round = 0; round < 8 && !stop_.load(); ++round) {
     auto routed =
         db::InTransaction(pool_, [&](db::Connection& conn) -> payments::Result<store::RouteResult> {
+          if (auto relaxed = store::CommitWithoutWaitingForFlush(conn); !relaxed) {
+            return std::unexpected(relaxed.error());
+          }
           auto locked = store::TryRouterLock(conn);
           if (!locked) return std::unexpected(locked.error());
           if (!*locked) return store::RouteResult{};  // another instance routes now
@@ -152,13 +159,17 @@ int WebhookDispatcher::Claim() {
     idle = options_.workers - busy_ - static_cast<int>(queue_.size());
   }
   if (idle <= 0 || stop_.load()) return 0;
-  auto claimed = db::InTransaction(pool_, [&](db::Connection& conn) {
-    return store::ClaimDeliveries(conn, {.owner = options_.owner,
-                                         .max = idle,
-                                         .per_endpoint = options_.per_endpoint,
-                                         .breaker_threshold = options_.retry.breaker_threshold,
-                                         .lease = options_.lease});
-  });
+  auto claimed = db::InTransaction(
+      pool_, [&](db::Connection& conn) -> payments::Result<std::vector<store::ClaimedDelivery>> {
+        if (auto relaxed = store::CommitWithoutWaitingForFlush(conn); !relaxed) {
+          return std::unexpected(relaxed.error());
+        }
+        return store::ClaimDeliveries(conn, {.owner = options_.owner,
+                                             .max = idle,
+                                             .per_endpoint = options_.per_endpoint,
+                                             .breaker_threshold = options_.retry.breaker_threshold,
+                                             .lease = options_.lease});
+      });
   if (!claimed) {
     std::lock_guard lock(mu_);
     ++stats_.errors;
@@ -216,6 +227,7 @@ void WebhookDispatcher::WorkerLoop() {
     {
       std::lock_guard lock(mu_);
       --busy_;
+      ++finished_;
     }
     wake_.notify_all();
   }
@@ -317,11 +329,12 @@ void WebhookDispatcher::Deliver(const store::ClaimedDelivery& d) {
     }
   }
   if (rec.error.size() > 500) rec.error.resize(500);
-  auto recorded = [&]() -> payments::Result<bool> {
-    auto conn = pool_.Acquire();
-    if (!conn) return std::unexpected(conn.error());
-    return store::RecordAttempt(**conn, rec);
-  }();
+  auto recorded = db::InTransaction(pool_, [&](db::Connection& conn) -> payments::Result<bool> {
+    if (auto relaxed = store::CommitWithoutWaitingForFlush(conn); !relaxed) {
+      return std::unexpected(relaxed.error());
+    }
+    return store::RecordAttempt(conn, rec);
+  });
   if (!recorded) {
     std::lock_guard lock(mu_);
     ++stats_.errors;

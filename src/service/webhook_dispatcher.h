@@ -3,7 +3,7 @@
 // retried, in order per payment, never on a request's path.
 //
 // Every instance runs one. Its claimer thread, every poll interval (at once
-// when a worker frees up or there was more work):
+// when an attempt ends or there was more work than workers):
 //   1. routes: in a transaction holding the router's transaction-level
 //      advisory lock (one router at a time, any instance), turns the oldest
 //      unrouted events into deliveries (store::RouteEvents);
@@ -108,6 +108,7 @@ class WebhookDispatcher {
   std::condition_variable wake_;  // workers: a delivery queued; claimer: a worker freed
   std::deque<store::ClaimedDelivery> queue_;
   int busy_ = 0;
+  int64_t finished_ = 0;  // attempts ended: wakes the claimer
   DispatcherStats stats_;
   std::chrono::steady_clock::time_point next_stats_{};
   std::chrono::steady_clock::time_point next_purge_{};

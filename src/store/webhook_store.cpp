@@ -90,6 +90,9 @@ constexpr db::Statement kReseal{
     "AND previous_secret_sealed IS NOT DISTINCT FROM $3 "
     "AND older_secret_sealed IS NOT DISTINCT FROM $4"};
 
+constexpr db::Statement kAsyncCommit{"webhooks.async_commit",
+                                     "SET LOCAL synchronous_commit TO off"};
+
 constexpr db::Statement kTryRouterLock{"webhooks.router_try_lock",
                                        "SELECT pg_try_advisory_xact_lock($1)"};
 
@@ -127,22 +130,29 @@ constexpr db::Statement kLockEndpoints{
 // (in one statement, a claim that committed while the locks were awaited
 // would be invisible to the rest of it, and its deliveries claimed twice).
 // $1 owner, $2 max in all, $3 per endpoint, $4 breaker threshold, $5 lease
-// (ms), $6 the locked endpoints. A delivery is a candidate only when no
-// earlier delivery of the same payment (subject) to the same endpoint is
-// still pending, in flight or not. The UPDATE re-checks the lease on the row
-// it changes, as a last guard.
+// (ms), $6 the locked endpoints. A delivery is a candidate only when it is
+// the earliest pending delivery of its payment (subject) to its endpoint, in
+// flight or not: a first-row lookup on webhook_deliveries_order, whatever
+// the table's statistics say (as NOT EXISTS, a plan made before the new
+// table was analysed scanned it once per candidate: seconds at a backlog of
+// 10,000). Candidates are read in webhook_deliveries_due's order (endpoint,
+// next attempt, id), so the scan stops at the first `free` that qualify
+// instead of filtering and sorting the endpoint's whole backlog. The UPDATE
+// re-checks the lease on the row it changes, as a last guard.
 constexpr db::Statement kClaim{
     "webhooks.claim",
     "WITH room AS (SELECT w.id, (CASE WHEN w.failure_streak >= $4 THEN 1 ELSE $3 END) - "
     "(SELECT count(*) FROM webhook_deliveries l WHERE l.endpoint_id = w.id "
-    "AND l.state = 'pending' AND l.lease_expires_at > now()) AS free FROM webhook_endpoints w "
+    "AND l.state = 'pending' AND l.lease_owner IS NOT NULL AND l.lease_expires_at > now()) "
+    "AS free FROM webhook_endpoints w "
     "WHERE w.id = ANY ($6::text[])), "
     "cand AS (SELECT d.id, d.next_attempt_at FROM room r CROSS JOIN LATERAL "
     "(SELECT d.id, d.next_attempt_at FROM webhook_deliveries d WHERE d.endpoint_id = r.id "
     "AND d.state = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL "
-    "OR d.lease_expires_at <= now()) AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p "
-    "WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.state = 'pending' "
-    "AND (p.event_seq, p.id) < (d.event_seq, d.id)) ORDER BY d.next_attempt_at, d.id "
+    "OR d.lease_expires_at <= now()) AND (d.event_seq, d.id) = (SELECT p.event_seq, p.id "
+    "FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject "
+    "AND p.state = 'pending' ORDER BY p.event_seq, p.id LIMIT 1) "
+    "ORDER BY d.next_attempt_at, d.id "
     "LIMIT greatest(r.free, 0)) d), "
     "chosen AS (SELECT id FROM cand ORDER BY next_attempt_at, id LIMIT $2), "
     "touched AS (UPDATE webhook_endpoints w SET last_claimed_at = now() "
@@ -169,7 +179,10 @@ constexpr db::Statement kRelease{
 // $1 delivery, $2 owner, $3 outcome, $4 retry in (ms), $5 status code (0:
 // none), $6 latency (ms), $7 error, $8 breaker threshold, $9 breaker base
 // (ms), $10 breaker max (ms), $11 endpoint pause (ms), $12 whether the
-// failure is the endpoint's, $13 when the attempt began (Unix ms).
+// failure is the endpoint's, $13 when the attempt began (Unix ms). The
+// endpoint's row is written only when its breaker or status changes: a
+// success on a healthy endpoint leaves it alone, so that the attempts in
+// flight to one endpoint do not queue on its row lock (nor bloat it).
 constexpr db::Statement kRecord{
     "webhooks.record_attempt",
     "WITH d AS (UPDATE webhook_deliveries SET "
@@ -199,7 +212,9 @@ constexpr db::Statement kRecord{
     "disabled_reason = CASE WHEN $3::text = 'gone' THEN 'the endpoint answered 410 Gone' "
     "ELSE w.disabled_reason END, "
     "updated_at = CASE WHEN $3::text = 'gone' THEN now() ELSE w.updated_at END "
-    "FROM d WHERE w.id = d.endpoint_id RETURNING 1) "
+    "FROM d WHERE w.id = d.endpoint_id AND CASE WHEN $3::text = 'succeeded' "
+    "THEN w.failure_streak <> 0 OR w.circuit_open_until IS NOT NULL "
+    "WHEN $3::text = 'gone' THEN true ELSE $12::boolean END RETURNING 1) "
     "SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM a), (SELECT count(*) FROM e)"};
 
 constexpr db::Statement kListAttempts{
@@ -397,6 +412,12 @@ payments::Result<bool> ResealSecrets(db::Connection& conn, const SealedSecrets& 
                                     .Add(after.older_secret_sealed));
   if (!rows) return std::unexpected(rows.error());
   return rows->affected() == 1;
+}
+
+payments::Status CommitWithoutWaitingForFlush(db::Connection& conn) {
+  auto rows = conn.Run(kAsyncCommit);
+  if (!rows) return std::unexpected(rows.error());
+  return {};
 }
 
 payments::Result<bool> TryRouterLock(db::Connection& conn) {
