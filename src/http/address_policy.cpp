@@ -155,8 +155,9 @@ payments::Result<std::vector<IpNetwork>> ParseIpNetworks(std::string_view text) 
       const std::string_view bits = item.substr(slash + 1);
       int value = 0;
       bool ok = !bits.empty() && bits.size() <= 3;
-      for (char c : bits) {
+      for (char c : bits) {  // at most 3 digits: no overflow
         ok = ok && c >= '0' && c <= '9';
+        if (!ok) break;
         value = value * 10 + (c - '0');
       }
       if (!ok || value > max_prefix) {

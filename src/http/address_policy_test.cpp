@@ -201,6 +201,10 @@ TEST(AddressPolicyTest, ParsesAllowedNetworks) {
         Case{"::/129", "bad prefix length (0 to 128)"}, Case{"10.0.0.0/", "bad prefix length"},
         Case{"10.0.0.0/-1", "bad prefix length"}, Case{"10.0.0.0/8a", "bad prefix length"},
         Case{"10.0.0.0/0008", "bad prefix length"},
+        // A long prefix overflowed its int while it was read (fuzz/regressions/
+        // webhook_request/prefix-overflow).
+        Case{"127.0.0.1/refund.created::1", "bad prefix length"},
+        Case{"10.0.0.0/99999999999999999999", "bad prefix length"},
         Case{"127.1/32", "'127.1/32' is not an IP address"},
         Case{"10.1.2.3/8", "did you mean 10.0.0.0/8?"},
         Case{"fd00::1/8", "did you mean fd00::/8?"}}) {
