@@ -387,6 +387,16 @@ void OutboxRelay::AwaitDeliveries(Batch& batch) {
   }
   batch_ = nullptr;
   in_flight_.store(0);
+  // A producer that failed fatally may have reported every message of the
+  // batch (as failed) before the loop above looked: it must go all the same,
+  // or every later batch fails on it for good.
+  char detail[512];
+  if (!drop &&
+      rd_kafka_fatal_error(producer_->rk, detail, sizeof detail) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    log::Warn("events relay: the producer failed fatally; starting over with a new one",
+              {{"reason", detail}});
+    drop = true;
+  }
   if (drop) DropProducer();
 }
 

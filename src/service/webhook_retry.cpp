@@ -10,6 +10,11 @@ namespace payments::service {
 
 using std::chrono::milliseconds;
 
+namespace {
+// Longer than any wait is honoured for (WebhookRetryOptions::retry_after_max).
+constexpr milliseconds kForever(100LL * 365 * 86400 * 1000);
+}  // namespace
+
 std::optional<milliseconds> ParseRetryAfter(std::string_view value,
                                             std::chrono::system_clock::time_point now) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
@@ -18,8 +23,8 @@ std::optional<milliseconds> ParseRetryAfter(std::string_view value,
   if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     int64_t seconds = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec == std::errc::result_out_of_range || seconds > 100LL * 365 * 86400) {
-      return milliseconds(100LL * 365 * 86400 * 1000);  // "forever": capped by the caller
+    if (ec == std::errc::result_out_of_range || seconds > kForever.count() / 1000) {
+      return kForever;  // capped by the caller
     }
     if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
     return milliseconds(seconds * 1000);
@@ -31,8 +36,13 @@ std::optional<milliseconds> ParseRetryAfter(std::string_view value,
   if (end == nullptr || *end != '\0') return std::nullopt;
   const std::time_t at = ::timegm(&tm);
   if (at == static_cast<std::time_t>(-1)) return std::nullopt;
-  const auto delta = std::chrono::system_clock::from_time_t(at) - now;
-  return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(delta));
+  // In seconds of time_t: a date centuries away is beyond what
+  // system_clock's nanoseconds can hold (the webhook_request fuzzer's
+  // "Wed, 21 Oct 4504 07:28:00 GMT").
+  const std::time_t from = std::chrono::system_clock::to_time_t(now);
+  if (at <= from) return milliseconds(0);
+  const int64_t seconds = std::min<int64_t>(at - from, kForever.count() / 1000);
+  return milliseconds(seconds * 1000);
 }
 
 AttemptVerdict JudgeAttempt(int attempt, int status, std::string_view retry_after,

@@ -68,6 +68,8 @@ TEST(WebhookRetryTest, ParsesRetryAfterStrictly) {
   EXPECT_EQ(ParseRetryAfter("0", kNow), milliseconds(0));
   EXPECT_EQ(ParseRetryAfter(" 120 ", kNow), seconds(120));
   EXPECT_EQ(ParseRetryAfter("Fri, 15 Jan 2027 07:00:00 GMT", kNow), milliseconds(0));  // past
+  // Centuries away: beyond system_clock's range (fuzz/regressions/webhook_request/).
+  EXPECT_GT(ParseRetryAfter("Wed, 21 Oct 4504 07:28:00 GMT", kNow), hours(24 * 365 * 99));
   for (std::string_view bad : {"", "-1", "1.5", "1e3", "12s", "Fri, 15 Jan 2027 08:01:00",
                                "tomorrow", "Fri, 15 Jan 2027 08:01:00 GMT trailing"}) {
     EXPECT_FALSE(ParseRetryAfter(bad, kNow)) << bad;
