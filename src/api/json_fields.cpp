@@ -37,6 +37,14 @@ payments::Status OnlyKnownFields(const nlohmann::json& object,
   for (const auto& [key, value] : object.items()) {
     bool ok = false;
     for (std::string_view k : known) ok = ok || k == key;
+    if (!ok && key.empty()) {
+      // The param names where it is ("" at the top level): say what it is.
+      return std::unexpected(Invalid(
+          "parameter_unknown",
+          prefix.empty() ? std::string("Received a parameter with an empty name.")
+                         : fmt::format("Received a parameter with an empty name in {}.", prefix),
+          std::string(prefix)));
+    }
     if (!ok) {
       return std::unexpected(Invalid(
           "parameter_unknown", fmt::format("Received unknown parameter: {}", Join(prefix, key)),

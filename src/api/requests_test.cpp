@@ -98,6 +98,23 @@ TEST(ParseCreatePaymentTest, UnknownFieldsAreRefusedAtEveryLevel) {
   EXPECT_EQ(Refusal(ParseCreatePayment(card)), "parameter_unknown payment_method.card.pin");
 }
 
+// A field named "" (the webhook_request fuzzer's find): the message says so
+// instead of naming nothing, and the param is where it is.
+TEST(ParseCreatePaymentTest, AFieldWithAnEmptyNameIsSaidToBeOne) {
+  json top = ValidPayment();
+  top[""] = 1;
+  auto r = ParseCreatePayment(top);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "parameter_unknown");
+  EXPECT_EQ(r.error().message, "Received a parameter with an empty name.");
+  json card = ValidPayment();
+  card["payment_method"]["card"][""] = "x";
+  r = ParseCreatePayment(card);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().param, "payment_method.card");
+  EXPECT_NE(r.error().message.find("empty name in payment_method.card"), std::string::npos);
+}
+
 TEST(ParseCreatePaymentTest, WrongTypesAreNamed) {
   json pm = ValidPayment();
   pm["payment_method"] = "card";
