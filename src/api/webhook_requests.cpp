@@ -42,6 +42,9 @@ std::string PercentDecoded(std::string_view text) {
 payments::Result<std::string> ParseUrl(const json& value) {
   auto url = String(value, "url", kMaxUrlLength);
   if (!url) return url;
+  if (url->empty()) {
+    return std::unexpected(Invalid("url_invalid", "url must not be empty.", "url"));
+  }
   for (const std::string& form : {*url, PercentDecoded(*url)}) {
     if (auto c = NoCardNumber(form, "url", "url"); !c) return std::unexpected(c.error());
   }

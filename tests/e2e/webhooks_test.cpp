@@ -190,6 +190,7 @@ TEST_F(WebhooksTest, HostileEndpointInputIsRefusedAndChangesNothing) {
        "url"},
       {{{"url", std::string(3000, 'a')}, {"enabled_events", {"*"}}}, "url"},
       {{{"url", 7}, {"enabled_events", {"*"}}}, "url"},
+      {{{"url", ""}, {"enabled_events", {"*"}}}, "url"},
       {{{"enabled_events", {"*"}}}, "url"},
       {{{"url", "http://127.0.0.1:1/"}}, "enabled_events"},
       {{{"url", "http://127.0.0.1:1/"}, {"enabled_events", json::array()}}, "enabled_events"},
