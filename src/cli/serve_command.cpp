@@ -54,6 +54,11 @@ void AddWebhookOptions(CLI::App* sub, serve::ServeConfig& config) {
       ->envname("PAYMENTS_WEBHOOK_ENDPOINT_CONCURRENCY")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  sub->add_option("--webhook-merchant-concurrency", config.webhook_merchant_concurrency,
+                  "Deliveries in flight to all of one merchant's endpoints, across all instances")
+      ->envname("PAYMENTS_WEBHOOK_MERCHANT_CONCURRENCY")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   sub->add_option("--webhook-breaker-threshold", config.webhook_breaker_threshold,
                   "Failures in a row after which an endpoint's circuit opens")
       ->envname("PAYMENTS_WEBHOOK_BREAKER_THRESHOLD")

@@ -469,6 +469,7 @@ class Lifecycle {
                     .owner = self_.id,
                     .workers = config_.webhook_workers,
                     .per_endpoint = config_.webhook_endpoint_concurrency,
+                    .per_merchant = config_.webhook_merchant_concurrency,
                     .lease = config_.webhook_lease,
                     .poll_interval = config_.webhook_poll_interval,
                     .allow_http = settings.allow_http,

@@ -98,6 +98,7 @@ struct ServeConfig {
   std::string webhook_retry_schedule = "5s,5m,30m,2h,5h,10h,10h,1d,1d";
   int webhook_workers = 16;
   int webhook_endpoint_concurrency = 4;
+  int webhook_merchant_concurrency = 8;
   std::chrono::milliseconds webhook_lease{60000};
   std::chrono::milliseconds webhook_poll_interval{200};
   std::chrono::milliseconds webhook_connect_timeout{5000};

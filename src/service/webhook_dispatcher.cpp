@@ -167,6 +167,7 @@ int WebhookDispatcher::Claim() {
         return store::ClaimDeliveries(conn, {.owner = options_.owner,
                                              .max = idle,
                                              .per_endpoint = options_.per_endpoint,
+                                             .per_merchant = options_.per_merchant,
                                              .breaker_threshold = options_.retry.breaker_threshold,
                                              .lease = options_.lease});
       });

@@ -47,6 +47,7 @@ struct DispatcherOptions {
   std::string owner;  // this instance's id, the leases' owner
   int workers = 16;   // deliveries in flight from this instance
   int per_endpoint = 4;
+  int per_merchant = 8;                    // in flight to all of one merchant's endpoints
   std::chrono::milliseconds lease{60000};  // > total_timeout: a live worker keeps its lease
   std::chrono::milliseconds poll_interval{250};
   int route_batch = 500;

@@ -130,7 +130,9 @@ constexpr db::Statement kLockEndpoints{
 // (in one statement, a claim that committed while the locks were awaited
 // would be invisible to the rest of it, and its deliveries claimed twice).
 // $1 owner, $2 max in all, $3 per endpoint, $4 breaker threshold, $5 lease
-// (ms), $6 the locked endpoints. A delivery is a candidate only when it is
+// (ms), $6 the locked endpoints, $7 per merchant (in flight to all its
+// endpoints: exact within a claim, approximate between instances claiming
+// for two endpoints of one merchant at once). A delivery is a candidate only when it is
 // the earliest pending delivery of its payment (subject) to its endpoint, in
 // flight or not: a first-row lookup on webhook_deliveries_order, whatever
 // the table's statistics say (as NOT EXISTS, a plan made before the new
@@ -141,12 +143,15 @@ constexpr db::Statement kLockEndpoints{
 // re-checks the lease on the row it changes, as a last guard.
 constexpr db::Statement kClaim{
     "webhooks.claim",
-    "WITH room AS (SELECT w.id, (CASE WHEN w.failure_streak >= $4 THEN 1 ELSE $3 END) - "
-    "(SELECT count(*) FROM webhook_deliveries l WHERE l.endpoint_id = w.id "
+    "WITH room AS (SELECT w.id, w.merchant_id, (CASE WHEN w.failure_streak >= $4 THEN 1 "
+    "ELSE $3 END) - (SELECT count(*) FROM webhook_deliveries l WHERE l.endpoint_id = w.id "
     "AND l.state = 'pending' AND l.lease_owner IS NOT NULL AND l.lease_expires_at > now()) "
-    "AS free FROM webhook_endpoints w "
-    "WHERE w.id = ANY ($6::text[])), "
-    "cand AS (SELECT d.id, d.next_attempt_at FROM room r CROSS JOIN LATERAL "
+    "AS free, $7 - (SELECT count(*) FROM webhook_endpoints mw JOIN webhook_deliveries l "
+    "ON l.endpoint_id = mw.id WHERE mw.merchant_id = w.merchant_id AND l.state = 'pending' "
+    "AND l.lease_owner IS NOT NULL AND l.lease_expires_at > now()) AS merchant_free "
+    "FROM webhook_endpoints w WHERE w.id = ANY ($6::text[])), "
+    "cand AS (SELECT d.id, d.next_attempt_at, r.merchant_id, r.merchant_free "
+    "FROM room r CROSS JOIN LATERAL "
     "(SELECT d.id, d.next_attempt_at FROM webhook_deliveries d WHERE d.endpoint_id = r.id "
     "AND d.state = 'pending' AND d.next_attempt_at <= now() AND (d.lease_expires_at IS NULL "
     "OR d.lease_expires_at <= now()) AND (d.event_seq, d.id) = (SELECT p.event_seq, p.id "
@@ -154,7 +159,9 @@ constexpr db::Statement kClaim{
     "AND p.state = 'pending' ORDER BY p.event_seq, p.id LIMIT 1) "
     "ORDER BY d.next_attempt_at, d.id "
     "LIMIT greatest(r.free, 0)) d), "
-    "chosen AS (SELECT id FROM cand ORDER BY next_attempt_at, id LIMIT $2), "
+    "chosen AS (SELECT id FROM (SELECT id, next_attempt_at, merchant_free, row_number() "
+    "OVER (PARTITION BY merchant_id ORDER BY next_attempt_at, id) AS n FROM cand) m "
+    "WHERE n <= merchant_free ORDER BY next_attempt_at, id LIMIT $2), "
     "touched AS (UPDATE webhook_endpoints w SET last_claimed_at = now() "
     "WHERE w.id = ANY ($6::text[]) RETURNING 1), "
     "claimed AS (UPDATE webhook_deliveries d SET lease_owner = $1, "
@@ -445,7 +452,8 @@ payments::Result<std::vector<ClaimedDelivery>> ClaimDeliveries(db::Connection& c
                                    .Add(options.per_endpoint)
                                    .Add(options.breaker_threshold)
                                    .Add(static_cast<int64_t>(options.lease.count()))
-                                   .Add(db::TextArray(endpoints)));
+                                   .Add(db::TextArray(endpoints))
+                                   .Add(options.per_merchant));
   if (!rows) return std::unexpected(rows.error());
   std::vector<ClaimedDelivery> out;
   for (int r = 0; r < rows->size(); ++r) {

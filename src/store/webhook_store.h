@@ -10,7 +10,8 @@
 //   its events' order: events of one payment commit in seq order, because
 //   every writer of a payment holds its row.
 // - ClaimDeliveries leases due deliveries to one instance: per endpoint at
-//   most `per_endpoint` in flight (one while its circuit is half open), none
+//   most `per_endpoint` in flight (one while its circuit is half open) and
+//   per merchant at most `per_merchant` over all its endpoints, none
 //   while its circuit is open, and never a payment's event while an earlier
 //   one of the same payment is still pending for that endpoint. Endpoints
 //   are locked FOR UPDATE SKIP LOCKED first, in a statement of their own,
@@ -147,6 +148,7 @@ struct ClaimOptions {
   std::string owner;  // this instance's id
   int max = 16;       // deliveries in all
   int per_endpoint = 4;
+  int per_merchant = 8;       // in flight to all of one merchant's endpoints
   int breaker_threshold = 5;  // failures in a row after which an endpoint gets one at a time
   std::chrono::milliseconds lease{60000};
   int endpoints = 64;  // endpoints looked at per claim

@@ -4,6 +4,7 @@
 // that run out, records only under a held lease, and the circuit breaker.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "events/cloud_event.h"
@@ -66,11 +67,13 @@ class WebhookStoreTest : public ::testing::Test {
   }
 
   std::vector<ClaimedDelivery> Claim(const std::string& owner, int max = 16, int per_endpoint = 4,
-                                     milliseconds lease = milliseconds(60000)) {
+                                     milliseconds lease = milliseconds(60000),
+                                     int per_merchant = 100) {
     EXPECT_TRUE(conn_->Exec("BEGIN"));  // the endpoints stay locked for the claim
     auto r = ClaimDeliveries(*conn_, {.owner = owner,
                                       .max = max,
                                       .per_endpoint = per_endpoint,
+                                      .per_merchant = per_merchant,
                                       .breaker_threshold = 3,
                                       .lease = lease});
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
@@ -175,6 +178,28 @@ TEST_F(WebhookStoreTest, ThePerEndpointLimitHoldsAcrossClaimersAndLeasesRunOut) 
   auto attempts = ListWebhookAttempts(*conn_, "we_all", std::nullopt, 10);
   ASSERT_TRUE(attempts);
   EXPECT_EQ(attempts->attempts.size(), 1u);
+}
+
+// A merchant's endpoints together get at most per_merchant in flight: one
+// merchant with many slow endpoints cannot take every worker.
+TEST_F(WebhookStoreTest, AMerchantsEndpointsShareItsLimitAndOthersKeepTheirs) {
+  Endpoint("we_a", kMerchant);
+  Endpoint("we_b", kMerchant);
+  Endpoint("we_c", kOther);
+  for (int i = 0; i < 6; ++i) {
+    Event(events::kPaymentCreated, kMerchant, "pay_m" + std::to_string(i));
+    Event(events::kPaymentCreated, kOther, "pay_o" + std::to_string(i));
+  }
+  Route();
+  auto first = Claim("i1", 16, 4, milliseconds(60000), 5);
+  std::map<std::string, int> by_endpoint;
+  for (const auto& d : first) ++by_endpoint[d.endpoint_id];
+  EXPECT_EQ(by_endpoint["we_a"] + by_endpoint["we_b"], 5);
+  EXPECT_EQ(by_endpoint["we_c"], 4);  // its own endpoint's limit, not the other merchant's
+  EXPECT_LE(by_endpoint["we_a"], 4);
+  // At its limit, the merchant gets nothing more until one ends.
+  auto second = Claim("i2", 16, 4, milliseconds(60000), 5);
+  for (const auto& d : second) EXPECT_EQ(d.endpoint_id, "we_c");
 }
 
 TEST_F(WebhookStoreTest, FailuresInARowOpenTheCircuitAndASuccessClosesIt) {
