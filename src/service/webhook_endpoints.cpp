@@ -5,7 +5,6 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "events/webhook_signature.h"
 #include "fibers/fiber.h"
 #include "http/webhook_url.h"
+#include "service/resolution_slots.h"
 
 namespace payments::service {
 namespace {
@@ -25,10 +25,11 @@ Error UrlInvalid(std::string message) {
   return Error::InvalidRequest("url_invalid", std::move(message), "url");
 }
 
-// Resolutions under way, across all requests: each holds a thread, so a
-// flood of creates cannot make a thread per request.
-std::atomic<int> resolutions_in_flight{0};
-constexpr int kMaxResolutions = 16;
+// Lookups under way: 16 in all, 2 per merchant (service/resolution_slots.h).
+ResolutionSlots& Slots() {
+  static ResolutionSlots slots(16, 2);
+  return slots;
+}
 
 struct Resolution {
   std::mutex mu;
@@ -42,15 +43,15 @@ struct Resolution {
 // waits up to `timeout`. A resolution that outlives the wait finishes into
 // state nobody reads any more.
 payments::Result<std::vector<http::IpAddress>> ResolveOffLoop(const std::string& host,
+                                                              const std::string& merchant_id,
                                                               std::chrono::milliseconds timeout) {
-  if (resolutions_in_flight.fetch_add(1) >= kMaxResolutions) {
-    resolutions_in_flight.fetch_sub(1);
+  if (!Slots().TryTake(merchant_id)) {
     return std::unexpected(
         Error::Unavailable("Too many webhook URLs are being checked at once; retry shortly."));
   }
   auto state = std::make_shared<Resolution>();
   try {
-    std::thread([state, host] {
+    std::thread([state, host, merchant_id] {
       addrinfo hints{};
       hints.ai_family = AF_UNSPEC;
       hints.ai_socktype = SOCK_STREAM;
@@ -67,7 +68,7 @@ payments::Result<std::vector<http::IpAddress>> ResolveOffLoop(const std::string&
         if (auto ip = http::ParseIpAddress(text)) found.push_back(*ip);
       }
       if (list != nullptr) ::freeaddrinfo(list);
-      resolutions_in_flight.fetch_sub(1);
+      Slots().Give(merchant_id);
       std::lock_guard lock(state->mu);
       state->gai_error = rc;
       state->addresses = std::move(found);
@@ -75,7 +76,7 @@ payments::Result<std::vector<http::IpAddress>> ResolveOffLoop(const std::string&
       state->done_cv.NotifyAll();
     }).detach();
   } catch (const std::system_error&) {
-    resolutions_in_flight.fetch_sub(1);
+    Slots().Give(merchant_id);
     return std::unexpected(Error::Unavailable("Could not check the webhook URL; retry shortly."));
   }
   std::unique_lock lock(state->mu);
@@ -157,7 +158,8 @@ payments::Result<int64_t> ResealWebhookSecrets(db::Pool& pool, std::string_view 
   }
 }
 
-payments::Status CheckWebhookUrl(const std::string& text, const WebhookSettings& settings) {
+payments::Status CheckWebhookUrl(const std::string& text, const std::string& merchant_id,
+                                 const WebhookSettings& settings) {
   auto url = http::ParseWebhookUrl(text);
   if (!url) return std::unexpected(url.error());
   if (url->scheme != "https" && !settings.allow_http) {
@@ -170,7 +172,7 @@ payments::Status CheckWebhookUrl(const std::string& text, const WebhookSettings&
     if (!ip) return std::unexpected(UrlInvalid("url's host is not a valid IP address."));
     addresses.push_back(*ip);
   } else {
-    auto resolved = ResolveOffLoop(url->host, settings.resolve_timeout);
+    auto resolved = ResolveOffLoop(url->host, merchant_id, settings.resolve_timeout);
     if (!resolved) return std::unexpected(resolved.error());
     addresses = std::move(*resolved);
   }
@@ -191,7 +193,8 @@ WebhookEndpoints::WebhookEndpoints(db::Pool& pool, WebhookSettings settings)
 
 payments::Result<WebhookEndpoint> WebhookEndpoints::Create(
     const std::string& merchant_id, const CreateWebhookEndpointInput& input) {
-  if (auto ok = CheckWebhookUrl(input.url, settings_); !ok) return std::unexpected(ok.error());
+  if (auto ok = CheckWebhookUrl(input.url, merchant_id, settings_); !ok)
+    return std::unexpected(ok.error());
   const std::string id = NewId("we");
   std::string secret = events::MakeWebhookSecret();
   store::WebhookEndpointRow row{
@@ -251,7 +254,7 @@ payments::Result<WebhookEndpoint> WebhookEndpoints::Update(
     const store::WebhookEndpointChanges& changes) {
   if (!IsWellFormedId(id, "we")) return std::unexpected(NoSuchEndpoint(id));
   if (changes.url) {
-    if (auto ok = CheckWebhookUrl(*changes.url, settings_); !ok) {
+    if (auto ok = CheckWebhookUrl(*changes.url, merchant_id, settings_); !ok) {
       return std::unexpected(ok.error());
     }
   }

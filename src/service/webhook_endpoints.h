@@ -6,7 +6,8 @@
 // (http only when the operator allows it), carry no credentials, and every
 // address its host resolves to must be public or inside the operator's
 // allow-list (http/address_policy.h). A host name is resolved on a thread of
-// its own, with a deadline, so a handler on a fiber never blocks its loop.
+// its own, with a deadline, so a handler on a fiber never blocks its loop;
+// at most 16 such lookups run at once, 2 per merchant.
 //
 // A signing secret is shown once, in the answer to create and to
 // rotate_secret, and stored only sealed (core/crypto.h, AES-256-GCM bound to
@@ -83,9 +84,11 @@ struct WebhookEndpoint {
   bool replayed = false;              // Create with an Idempotency-Key used before
 };
 
-// Checks a URL for a webhook endpoint against the settings; 400 url_invalid
-// naming what is wrong. Resolves the host (see above).
-payments::Status CheckWebhookUrl(const std::string& url, const WebhookSettings& settings);
+// Checks a URL for a webhook endpoint of the merchant against the settings;
+// 400 url_invalid naming what is wrong. Resolves the host (see above; 503
+// when the merchant's, or everyone's, lookups are all taken).
+payments::Status CheckWebhookUrl(const std::string& url, const std::string& merchant_id,
+                                 const WebhookSettings& settings);
 
 class WebhookEndpoints {
  public:
