@@ -8,6 +8,7 @@
 #include "api/webhook_requests.h"
 #include "core/crypto.h"
 #include "core/error.h"
+#include "core/json_text.h"
 
 namespace payments::api {
 namespace {
@@ -15,8 +16,10 @@ namespace {
 using json = nlohmann::ordered_json;
 using service::WebhookEndpoints;
 
-json Nullable(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
-json Nullable(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+template <typename T>
+json Nullable(const std::optional<T>& v) {
+  return JsonOrNull<json>(v);
+}
 
 json EndpointJson(const store::WebhookEndpointRow& e, const std::optional<std::string>& secret) {
   json out = {{"id", e.id},
@@ -40,6 +43,10 @@ http::Response EndpointResponse(const payments::Result<service::WebhookEndpoint>
   http::Response res = Json(200, EndpointJson(r->row, r->secret));
   if (r->replayed) res.SetHeader("Idempotent-Replayed", "true");
   return res;
+}
+
+std::optional<int64_t> Seconds(const std::optional<int64_t>& ms) {
+  return ms ? std::optional<int64_t>(*ms / 1000) : std::nullopt;
 }
 
 std::string Id(const http::Request& req) { return std::string(req.PathParam("id")); }
@@ -112,16 +119,15 @@ http::Response Attempts(WebhookEndpoints& endpoints, http::Request& req, const M
   if (!page) return FromError(page.error());
   json data = json::array();
   for (const auto& a : page->attempts) {
-    data.push_back(
-        {{"id", AttemptId(a.id)},
-         {"object", "webhook_attempt"},
-         {"endpoint", a.endpoint_id},
-         {"event", a.event_id},
-         {"attempted_at", a.attempted_at_ms / 1000},
-         {"status_code", Nullable(a.status_code)},
-         {"latency_ms", a.latency_ms},
-         {"error", Nullable(a.error)},
-         {"next_retry_at", a.next_retry_at_ms ? json(*a.next_retry_at_ms / 1000) : json(nullptr)}});
+    data.push_back({{"id", AttemptId(a.id)},
+                    {"object", "webhook_attempt"},
+                    {"endpoint", a.endpoint_id},
+                    {"event", a.event_id},
+                    {"attempted_at", a.attempted_at_ms / 1000},
+                    {"status_code", Nullable(a.status_code)},
+                    {"latency_ms", a.latency_ms},
+                    {"error", Nullable(a.error)},
+                    {"next_retry_at", Nullable(Seconds(a.next_retry_at_ms))}});
   }
   return Json(200, ListObject(fmt::format("/v1/webhook_endpoints/{}/attempts", id), std::move(data),
                               page->has_more));

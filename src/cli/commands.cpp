@@ -23,6 +23,14 @@ payments::Result<std::unique_ptr<db::Pool>> CommandPool(const std::string& url,
   return std::make_unique<db::Pool>(o);
 }
 
+void RunWithPool(const std::string& url, const std::string& application_name, int& exit_code,
+                 const std::function<payments::Status(db::Pool&)>& body) {
+  auto pool = CommandPool(url, application_name);
+  if (!pool) return void(exit_code = ReportError(pool.error()));
+  if (auto done = body(**pool); !done) return void(exit_code = ReportError(done.error()));
+  exit_code = 0;
+}
+
 std::string DefaultActor() {
   const char* user = std::getenv("USER");
   char host[256] = {};

@@ -52,20 +52,6 @@ void PrintCreated(const service::CreatedKey& c) {
 
 // Runs body with a pool on the database; its error, or the pool's, sets the
 // exit code.
-template <typename Body>
-void WithPool(const Args& args, int& exit_code, Body body) {
-  auto pool = CommandPool(args.database_url, "payments merchants keys");
-  if (!pool) {
-    exit_code = ReportError(pool.error());
-    return;
-  }
-  if (auto done = body(**pool); !done) {
-    exit_code = ReportError(done.error());
-    return;
-  }
-  exit_code = 0;
-}
-
 CLI::App* AddCommon(CLI::App& keys, const char* name, const char* what, Args& args) {
   auto* sub = keys.add_subcommand(name, what);
   AddDatabaseUrlOption(sub, args.database_url);
@@ -88,16 +74,17 @@ void AddCreate(CLI::App& keys, int& exit_code) {
   sub->callback([args, &exit_code] {
     auto mode = service::ParseKeyMode(args->mode);
     if (!mode) return void(exit_code = ReportError(mode.error()));
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto created = service::CreateKey(pool, args->merchant, *mode, args->Change());
-      if (!created) return std::unexpected(created.error());
-      if (args->json) {
-        PrintJson(api::CreatedKeyJson(*created));
-      } else {
-        PrintCreated(*created);
-      }
-      return {};
-    });
+    RunWithPool(args->database_url, "payments merchants keys", exit_code,
+                [&](db::Pool& pool) -> payments::Status {
+                  auto created = service::CreateKey(pool, args->merchant, *mode, args->Change());
+                  if (!created) return std::unexpected(created.error());
+                  if (args->json) {
+                    PrintJson(api::CreatedKeyJson(*created));
+                  } else {
+                    PrintCreated(*created);
+                  }
+                  return {};
+                });
   });
 }
 
@@ -106,26 +93,28 @@ void AddList(CLI::App& keys, int& exit_code) {
   auto* sub = AddCommon(keys, "list", "The merchant's keys (never a secret or hash)", *args);
   sub->add_option("--merchant", args->merchant, "The merchant's id")->required();
   sub->callback([args, &exit_code] {
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto listed = service::ListKeys(pool, args->merchant);
-      if (!listed) return std::unexpected(listed.error());
-      if (args->json) {
-        Json data = Json::array();
-        for (const auto& k : *listed) data.push_back(api::ApiKeyJson(k));
-        PrintJson(
-            api::ListObject(fmt::format("/admin/merchants/{}/keys", args->merchant), data, false));
-        return {};
-      }
-      std::puts(fmt::format("{:<30}  {:<12}  {:<4}  {:<24}  {:<24}  {}", "ID", "PREFIX", "MODE",
-                            "CREATED", "EXPIRES", "REVOKED")
-                    .c_str());
-      for (const auto& k : *listed) {
-        std::puts(fmt::format("{:<30}  {:<12}  {:<4}  {:<24}  {:<24}  {}", k.id, k.key_prefix,
-                              k.mode, k.created_at, OrDash(k.expires_at), OrDash(k.revoked_at))
-                      .c_str());
-      }
-      return {};
-    });
+    RunWithPool(
+        args->database_url, "payments merchants keys", exit_code,
+        [&](db::Pool& pool) -> payments::Status {
+          auto listed = service::ListKeys(pool, args->merchant);
+          if (!listed) return std::unexpected(listed.error());
+          if (args->json) {
+            Json data = Json::array();
+            for (const auto& k : *listed) data.push_back(api::ApiKeyJson(k));
+            PrintJson(api::ListObject(fmt::format("/admin/merchants/{}/keys", args->merchant), data,
+                                      false));
+            return {};
+          }
+          std::puts(fmt::format("{:<30}  {:<12}  {:<4}  {:<24}  {:<24}  {}", "ID", "PREFIX", "MODE",
+                                "CREATED", "EXPIRES", "REVOKED")
+                        .c_str());
+          for (const auto& k : *listed) {
+            std::puts(fmt::format("{:<30}  {:<12}  {:<4}  {:<24}  {:<24}  {}", k.id, k.key_prefix,
+                                  k.mode, k.created_at, OrDash(k.expires_at), OrDash(k.revoked_at))
+                          .c_str());
+          }
+          return {};
+        });
   });
 }
 
@@ -136,17 +125,18 @@ void AddRevoke(CLI::App& keys, int& exit_code) {
   sub->add_option("--key", args->key, "The key's id (key_…), as `keys list` shows it")->required();
   AddActor(sub, *args);
   sub->callback([args, &exit_code] {
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto revoked = service::RevokeKey(pool, args->key, args->Change());
-      if (!revoked) return std::unexpected(revoked.error());
-      if (args->json) {
-        PrintJson(api::ApiKeyJson(*revoked));
-      } else {
-        std::printf("revoked %s (%s…) at %s\n", revoked->id.c_str(), revoked->key_prefix.c_str(),
-                    OrDash(revoked->revoked_at).c_str());
-      }
-      return {};
-    });
+    RunWithPool(args->database_url, "payments merchants keys", exit_code,
+                [&](db::Pool& pool) -> payments::Status {
+                  auto revoked = service::RevokeKey(pool, args->key, args->Change());
+                  if (!revoked) return std::unexpected(revoked.error());
+                  if (args->json) {
+                    PrintJson(api::ApiKeyJson(*revoked));
+                  } else {
+                    std::printf("revoked %s (%s…) at %s\n", revoked->id.c_str(),
+                                revoked->key_prefix.c_str(), OrDash(revoked->revoked_at).c_str());
+                  }
+                  return {};
+                });
   });
 }
 
@@ -164,21 +154,23 @@ void AddRoll(CLI::App& keys, int& exit_code) {
   sub->callback([args, &exit_code] {
     auto grace = service::ParseGracePeriod(args->grace, "grace-period");
     if (!grace) return void(exit_code = ReportError(grace.error()));
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto rolled = service::RollKey(pool, args->key, *grace, args->Change());
-      if (!rolled) return std::unexpected(rolled.error());
-      if (args->json) {
-        PrintJson(api::RolledKeyJson(*rolled));
-        return {};
-      }
-      PrintCreated(rolled->replacement);
-      const auto& old = rolled->old_key;
-      const std::string until = old.revoked_at ? "revoked at " + *old.revoked_at
-                                               : "works until " + OrDash(old.expires_at);
-      std::printf("old key:    %s (%s…) %s\n", old.id.c_str(), old.key_prefix.c_str(),
-                  until.c_str());
-      return {};
-    });
+    RunWithPool(args->database_url, "payments merchants keys", exit_code,
+                [&](db::Pool& pool) -> payments::Status {
+                  auto rolled = service::RollKey(pool, args->key, *grace, args->Change());
+                  if (!rolled) return std::unexpected(rolled.error());
+                  if (args->json) {
+                    PrintJson(api::RolledKeyJson(*rolled));
+                    return {};
+                  }
+                  PrintCreated(rolled->replacement);
+                  const auto& old = rolled->old_key;
+                  const std::string until = old.revoked_at
+                                                ? "revoked at " + *old.revoked_at
+                                                : "works until " + OrDash(old.expires_at);
+                  std::printf("old key:    %s (%s…) %s\n", old.id.c_str(), old.key_prefix.c_str(),
+                              until.c_str());
+                  return {};
+                });
   });
 }
 
@@ -188,25 +180,26 @@ void AddAudit(CLI::App& keys, int& exit_code) {
   sub->add_option("--merchant", args->merchant, "Only this merchant's keys");
   sub->add_option("--limit", args->limit, "At most this many rows (1–1000)");
   sub->callback([args, &exit_code] {
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto records = service::KeyAudit(pool, args->merchant, args->limit);
-      if (!records) return std::unexpected(records.error());
-      if (args->json) {
-        Json data = Json::array();
-        for (const auto& r : *records) data.push_back(api::KeyAuditJson(r));
-        PrintJson(api::ListObject("/admin/keys/audit", data, false));
-        return {};
-      }
-      std::puts(fmt::format("{:<24}  {:<6}  {:<30}  {:<12}  {:<20}  {}", "AT", "ACTION", "KEY",
-                            "PREFIX", "ACTOR", "DETAIL")
-                    .c_str());
-      for (const auto& r : *records) {
-        std::puts(fmt::format("{:<24}  {:<6}  {:<30}  {:<12}  {:<20}  {}", r.at, r.action, r.key_id,
-                              r.key_prefix, r.actor, r.detail)
-                      .c_str());
-      }
-      return {};
-    });
+    RunWithPool(args->database_url, "payments merchants keys", exit_code,
+                [&](db::Pool& pool) -> payments::Status {
+                  auto records = service::KeyAudit(pool, args->merchant, args->limit);
+                  if (!records) return std::unexpected(records.error());
+                  if (args->json) {
+                    Json data = Json::array();
+                    for (const auto& r : *records) data.push_back(api::KeyAuditJson(r));
+                    PrintJson(api::ListObject("/admin/keys/audit", data, false));
+                    return {};
+                  }
+                  std::puts(fmt::format("{:<24}  {:<6}  {:<30}  {:<12}  {:<20}  {}", "AT", "ACTION",
+                                        "KEY", "PREFIX", "ACTOR", "DETAIL")
+                                .c_str());
+                  for (const auto& r : *records) {
+                    std::puts(fmt::format("{:<24}  {:<6}  {:<30}  {:<12}  {:<20}  {}", r.at,
+                                          r.action, r.key_id, r.key_prefix, r.actor, r.detail)
+                                  .c_str());
+                  }
+                  return {};
+                });
   });
 }
 

@@ -49,14 +49,6 @@ struct Args {
   bool json = false;
 };
 
-template <typename Body>
-void WithPool(const Args& args, int& exit_code, Body body) {
-  auto pool = CommandPool(args.database_url, "payments reconcile");
-  if (!pool) return void(exit_code = ReportError(pool.error()));
-  if (auto done = body(**pool); !done) return void(exit_code = ReportError(done.error()));
-  exit_code = 0;
-}
-
 std::string Actor(const Args& args) { return args.actor.empty() ? DefaultActor() : args.actor; }
 
 void AddList(CLI::App& reconcile, int& exit_code) {
@@ -67,48 +59,50 @@ void AddList(CLI::App& reconcile, int& exit_code) {
   sub->add_option("--limit", args->limit, "At most this many of each kind")
       ->check(CLI::Range(1, 10000));
   sub->callback([args, &exit_code] {
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto payments = db::Read(
-          pool, [&](db::Connection& c) { return store::UnsettledPayments(c, args->limit); });
-      if (!payments) return std::unexpected(payments.error());
-      auto refunds = db::Read(
-          pool, [&](db::Connection& c) { return store::UnsettledRefunds(c, args->limit); });
-      if (!refunds) return std::unexpected(refunds.error());
-      if (!args->json) {
-        std::printf("%-30s %-30s %-9s %12s %-4s %6s %s\n", "ID", "MERCHANT", "OPERATION", "AMOUNT",
-                    "CUR", "LOOKS", "STATE");
-      }
-      auto row = [&](const std::string& id, const std::string& merchant, std::string_view op,
-                     int64_t amount, const std::string& currency, int looks, bool exhausted) {
-        const char* state = exhausted ? "needs an operator" : "scheduled";
-        if (args->json) {
-          PrintJson({{"id", id},
-                     {"merchant_id", merchant},
-                     {"operation", op},
-                     {"amount", amount},
-                     {"currency", currency},
-                     {"looks", looks},
-                     {"needs_operator", exhausted}});
-        } else {
-          std::printf("%-30s %-30s %-9s %12lld %-4s %6d %s\n", id.c_str(), merchant.c_str(),
-                      std::string(op).c_str(), static_cast<long long>(amount), currency.c_str(),
-                      looks, state);
-        }
-      };
-      for (const auto& d : *payments) {
-        // An operation this release cannot read (a newer one wrote it) is
-        // listed as such, never guessed at.
-        row(d.payment.id, d.payment.merchant_id,
-            d.payment.pending ? ToString(d.payment.pending->operation) : "unknown",
-            d.payment.pending ? d.payment.pending->amount : 0, d.payment.currency, d.attempts,
-            d.exhausted);
-      }
-      for (const auto& d : *refunds) {
-        row(d.refund.id, d.refund.merchant_id, "refund", d.refund.amount, d.refund.currency,
-            d.attempts, d.exhausted);
-      }
-      return {};
-    });
+    RunWithPool(
+        args->database_url, "payments reconcile", exit_code,
+        [&](db::Pool& pool) -> payments::Status {
+          auto payments = db::Read(
+              pool, [&](db::Connection& c) { return store::UnsettledPayments(c, args->limit); });
+          if (!payments) return std::unexpected(payments.error());
+          auto refunds = db::Read(
+              pool, [&](db::Connection& c) { return store::UnsettledRefunds(c, args->limit); });
+          if (!refunds) return std::unexpected(refunds.error());
+          if (!args->json) {
+            std::printf("%-30s %-30s %-9s %12s %-4s %6s %s\n", "ID", "MERCHANT", "OPERATION",
+                        "AMOUNT", "CUR", "LOOKS", "STATE");
+          }
+          auto row = [&](const std::string& id, const std::string& merchant, std::string_view op,
+                         int64_t amount, const std::string& currency, int looks, bool exhausted) {
+            const char* state = exhausted ? "needs an operator" : "scheduled";
+            if (args->json) {
+              PrintJson({{"id", id},
+                         {"merchant_id", merchant},
+                         {"operation", op},
+                         {"amount", amount},
+                         {"currency", currency},
+                         {"looks", looks},
+                         {"needs_operator", exhausted}});
+            } else {
+              std::printf("%-30s %-30s %-9s %12lld %-4s %6d %s\n", id.c_str(), merchant.c_str(),
+                          std::string(op).c_str(), static_cast<long long>(amount), currency.c_str(),
+                          looks, state);
+            }
+          };
+          for (const auto& d : *payments) {
+            // An operation this release cannot read (a newer one wrote it) is
+            // listed as such, never guessed at.
+            row(d.payment.id, d.payment.merchant_id,
+                d.payment.pending ? ToString(d.payment.pending->operation) : "unknown",
+                d.payment.pending ? d.payment.pending->amount : 0, d.payment.currency, d.attempts,
+                d.exhausted);
+          }
+          for (const auto& d : *refunds) {
+            row(d.refund.id, d.refund.merchant_id, "refund", d.refund.amount, d.refund.currency,
+                d.attempts, d.exhausted);
+          }
+          return {};
+        });
   });
 }
 
@@ -124,16 +118,18 @@ void AddRetry(CLI::App& reconcile, int& exit_code) {
   sub->callback([args, &exit_code] {
     auto processor = processors::HttpProcessor::Create({.url = args->processor_url});
     if (!processor) return void(exit_code = ReportError(processor.error()));
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      service::Reconciler reconciler(pool, **processor, {});
-      auto found = args->id.starts_with("re_") ? reconciler.LookAtRefund(args->id)
-                                               : reconciler.LookAtPayment(args->id);
-      if (!found) return std::unexpected(found.error());
-      std::puts(*found ? "recorded: the processor answered (see the payment or refund)"
-                       : "no answer recorded: nothing of that id is pending, or the processor "
-                         "still cannot say");
-      return {};
-    });
+    RunWithPool(
+        args->database_url, "payments reconcile", exit_code,
+        [&](db::Pool& pool) -> payments::Status {
+          service::Reconciler reconciler(pool, **processor, {});
+          auto found = args->id.starts_with("re_") ? reconciler.LookAtRefund(args->id)
+                                                   : reconciler.LookAtPayment(args->id);
+          if (!found) return std::unexpected(found.error());
+          std::puts(*found ? "recorded: the processor answered (see the payment or refund)"
+                           : "no answer recorded: nothing of that id is pending, or the processor "
+                             "still cannot say");
+          return {};
+        });
   });
 }
 
@@ -158,16 +154,18 @@ void AddResolve(CLI::App& reconcile, int& exit_code) {
                              args->outcome.substr(0, 40)));
       return void(exit_code = 2);
     }
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto outcome = service::ResolveByOperator(pool, {.id = args->id,
-                                                       .succeeded = args->outcome == "succeeded",
-                                                       .reference = args->reference,
-                                                       .reason = args->reason,
-                                                       .actor = Actor(*args)});
-      if (!outcome) return std::unexpected(outcome.error());
-      std::printf("recorded: %s is now %s\n", args->id.c_str(), outcome->c_str());
-      return {};
-    });
+    RunWithPool(args->database_url, "payments reconcile", exit_code,
+                [&](db::Pool& pool) -> payments::Status {
+                  auto outcome =
+                      service::ResolveByOperator(pool, {.id = args->id,
+                                                        .succeeded = args->outcome == "succeeded",
+                                                        .reference = args->reference,
+                                                        .reason = args->reason,
+                                                        .actor = Actor(*args)});
+                  if (!outcome) return std::unexpected(outcome.error());
+                  std::printf("recorded: %s is now %s\n", args->id.c_str(), outcome->c_str());
+                  return {};
+                });
   });
 }
 
@@ -178,26 +176,29 @@ void AddAudit(CLI::App& reconcile, int& exit_code) {
   sub->add_flag("--json", args->json, "One JSON object per line");
   sub->add_option("--limit", args->limit, "At most this many")->check(CLI::Range(1, 10000));
   sub->callback([args, &exit_code] {
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto entries = db::Read(
-          pool, [&](db::Connection& c) { return store::ListReconcileAudit(c, args->limit); });
-      if (!entries) return std::unexpected(entries.error());
-      for (const auto& e : *entries) {
-        if (args->json) {
-          PrintJson({{"id", e.id},
-                     {"at", e.at},
-                     {"actor", e.actor},
-                     {"action", e.action},
-                     {"subject_id", e.subject_id},
-                     {"outcome", e.outcome},
-                     {"reason", e.reason}});
-        } else {
-          std::printf("%s %-8s %-30s %-10s %s: %s\n", e.at.c_str(), e.action.c_str(),
-                      e.subject_id.c_str(), e.outcome.c_str(), e.actor.c_str(), e.reason.c_str());
-        }
-      }
-      return {};
-    });
+    RunWithPool(args->database_url, "payments reconcile", exit_code,
+                [&](db::Pool& pool) -> payments::Status {
+                  auto entries = db::Read(pool, [&](db::Connection& c) {
+                    return store::ListReconcileAudit(c, args->limit);
+                  });
+                  if (!entries) return std::unexpected(entries.error());
+                  for (const auto& e : *entries) {
+                    if (args->json) {
+                      PrintJson({{"id", e.id},
+                                 {"at", e.at},
+                                 {"actor", e.actor},
+                                 {"action", e.action},
+                                 {"subject_id", e.subject_id},
+                                 {"outcome", e.outcome},
+                                 {"reason", e.reason}});
+                    } else {
+                      std::printf("%s %-8s %-30s %-10s %s: %s\n", e.at.c_str(), e.action.c_str(),
+                                  e.subject_id.c_str(), e.outcome.c_str(), e.actor.c_str(),
+                                  e.reason.c_str());
+                    }
+                  }
+                  return {};
+                });
   });
 }
 
@@ -234,48 +235,52 @@ void AddReport(CLI::App& reconcile, int& exit_code) {
     auto processor = processors::HttpProcessor::Create({.url = args->processor_url});
     if (!processor) return void(exit_code = ReportError(processor.error()));
     bool differs = false;
-    WithPool(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto report = service::BuildSettlementReport(pool, **processor, *since);
-      if (!report) return std::unexpected(report.error());
-      differs = !report->differences.empty();
-      if (args->json) {
-        Json out = {{"since", *since}, {"checked", report->checked}};
-        out["differences"] = Json::array();
-        for (const auto& d : report->differences) {
-          out["differences"].push_back({{"payment_id", d.payment_id},
-                                        {"merchant_id", d.merchant_id},
-                                        {"currency", d.currency},
-                                        {"processor_reference", d.processor_reference},
-                                        {"ledger_net", d.ledger_net},
-                                        {"processor_net", d.processor_net},
-                                        {"problem", d.problem}});
-        }
-        out["totals"] = Json::array();
-        for (const auto& t : report->totals) {
-          out["totals"].push_back({{"merchant_id", t.merchant_id},
-                                   {"currency", t.currency},
-                                   {"payments", t.payments},
-                                   {"ledger_net", t.ledger_net},
-                                   {"processor_net", t.processor_net}});
-        }
-        PrintJson(out);
-        return {};
-      }
-      std::printf("%lld payments checked, %zu differences\n",
-                  static_cast<long long>(report->checked), report->differences.size());
-      for (const auto& d : report->differences) {
-        std::printf("DIFF %s %s %s ledger %lld processor %lld (%s, %s)\n", d.payment_id.c_str(),
-                    d.merchant_id.c_str(), d.currency.c_str(), static_cast<long long>(d.ledger_net),
-                    static_cast<long long>(d.processor_net), d.problem.c_str(),
-                    d.processor_reference.c_str());
-      }
-      for (const auto& t : report->totals) {
-        std::printf("TOTAL %s %s payments %lld ledger %lld processor %lld\n", t.merchant_id.c_str(),
-                    t.currency.c_str(), static_cast<long long>(t.payments),
-                    static_cast<long long>(t.ledger_net), static_cast<long long>(t.processor_net));
-      }
-      return {};
-    });
+    RunWithPool(args->database_url, "payments reconcile", exit_code,
+                [&](db::Pool& pool) -> payments::Status {
+                  auto report = service::BuildSettlementReport(pool, **processor, *since);
+                  if (!report) return std::unexpected(report.error());
+                  differs = !report->differences.empty();
+                  if (args->json) {
+                    Json out = {{"since", *since}, {"checked", report->checked}};
+                    out["differences"] = Json::array();
+                    for (const auto& d : report->differences) {
+                      out["differences"].push_back({{"payment_id", d.payment_id},
+                                                    {"merchant_id", d.merchant_id},
+                                                    {"currency", d.currency},
+                                                    {"processor_reference", d.processor_reference},
+                                                    {"ledger_net", d.ledger_net},
+                                                    {"processor_net", d.processor_net},
+                                                    {"problem", d.problem}});
+                    }
+                    out["totals"] = Json::array();
+                    for (const auto& t : report->totals) {
+                      out["totals"].push_back({{"merchant_id", t.merchant_id},
+                                               {"currency", t.currency},
+                                               {"payments", t.payments},
+                                               {"ledger_net", t.ledger_net},
+                                               {"processor_net", t.processor_net}});
+                    }
+                    PrintJson(out);
+                    return {};
+                  }
+                  std::printf("%lld payments checked, %zu differences\n",
+                              static_cast<long long>(report->checked), report->differences.size());
+                  for (const auto& d : report->differences) {
+                    std::printf("DIFF %s %s %s ledger %lld processor %lld (%s, %s)\n",
+                                d.payment_id.c_str(), d.merchant_id.c_str(), d.currency.c_str(),
+                                static_cast<long long>(d.ledger_net),
+                                static_cast<long long>(d.processor_net), d.problem.c_str(),
+                                d.processor_reference.c_str());
+                  }
+                  for (const auto& t : report->totals) {
+                    std::printf("TOTAL %s %s payments %lld ledger %lld processor %lld\n",
+                                t.merchant_id.c_str(), t.currency.c_str(),
+                                static_cast<long long>(t.payments),
+                                static_cast<long long>(t.ledger_net),
+                                static_cast<long long>(t.processor_net));
+                  }
+                  return {};
+                });
     if (exit_code == 0 && differs) exit_code = 1;
   });
 }

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -34,6 +35,11 @@ CLI::Option* AddDatabaseUrlOption(CLI::App* sub, std::string& url);
 // (exit 2) naming the variable when url is empty.
 payments::Result<std::unique_ptr<db::Pool>> CommandPool(const std::string& url,
                                                         const std::string& application_name);
+
+// Runs body with a CommandPool; exit code 0, or that of the pool's or the
+// body's error (ReportError).
+void RunWithPool(const std::string& url, const std::string& application_name, int& exit_code,
+                 const std::function<payments::Status(db::Pool&)>& body);
 
 // Duration options are integers in the unit of the target (milliseconds or
 // seconds, which the help says).

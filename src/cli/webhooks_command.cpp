@@ -21,6 +21,7 @@
 
 #include "cli/subcommands.h"
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "db/batch.h"
 #include "serve/fingerprint_key.h"
 #include "service/webhook_endpoints.h"
@@ -37,13 +38,6 @@ struct Args {
   bool json = false;
 };
 
-void Run(const Args& args, int& exit_code, const std::function<payments::Status(db::Pool&)>& body) {
-  auto pool = CommandPool(args.database_url, "payments webhooks");
-  if (!pool) return void(exit_code = ReportError(pool.error()));
-  if (auto done = body(**pool); !done) return void(exit_code = ReportError(done.error()));
-  exit_code = 0;
-}
-
 std::string Or(const std::optional<int64_t>& v, const char* none) {
   return v ? std::to_string(*v) : none;
 }
@@ -56,33 +50,34 @@ void AddList(CLI::App& webhooks, int& exit_code) {
   sub->add_option("--limit", args->limit, "At most this many")->check(CLI::Range(1, 10000));
   sub->add_flag("--json", args->json, "One JSON object per line");
   sub->callback([args, &exit_code] {
-    Run(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto page = db::Read(pool, [&](db::Connection& c) {
-        return store::ListWebhookEndpoints(c, args->merchant, std::nullopt, args->limit);
-      });
-      if (!page) return std::unexpected(page.error());
-      if (!args->json) {
-        std::printf("%-29s %-30s %-8s %7s %s\n", "ID", "MERCHANT", "STATUS", "FAILING", "URL");
-      }
-      for (const auto& e : (*page)->endpoints) {
-        if (args->json) {
-          std::puts(Json{{"id", e.id},
-                         {"merchant", e.merchant_id},
-                         {"status", e.status},
-                         {"disabled_reason", e.disabled_reason.value_or("")},
-                         {"failure_streak", e.failure_streak},
-                         {"circuit_open_until", Or(e.circuit_open_until, "")},
-                         {"enabled_events", e.enabled_events},
-                         {"url", e.url}}
-                        .dump(-1, ' ', false, Json::error_handler_t::replace)
-                        .c_str());
-        } else {
-          std::printf("%-29s %-30s %-8s %7d %s\n", e.id.c_str(), e.merchant_id.c_str(),
-                      e.status.c_str(), e.failure_streak, e.url.c_str());
-        }
-      }
-      return {};
-    });
+    RunWithPool(
+        args->database_url, "payments webhooks", exit_code,
+        [&](db::Pool& pool) -> payments::Status {
+          auto page = db::Read(pool, [&](db::Connection& c) {
+            return store::ListWebhookEndpoints(c, args->merchant, std::nullopt, args->limit);
+          });
+          if (!page) return std::unexpected(page.error());
+          if (!args->json) {
+            std::printf("%-29s %-30s %-8s %7s %s\n", "ID", "MERCHANT", "STATUS", "FAILING", "URL");
+          }
+          for (const auto& e : (*page)->endpoints) {
+            if (args->json) {
+              std::puts(DumpJson(Json{{"id", e.id},
+                                      {"merchant", e.merchant_id},
+                                      {"status", e.status},
+                                      {"disabled_reason", e.disabled_reason.value_or("")},
+                                      {"failure_streak", e.failure_streak},
+                                      {"circuit_open_until", Or(e.circuit_open_until, "")},
+                                      {"enabled_events", e.enabled_events},
+                                      {"url", e.url}})
+                            .c_str());
+            } else {
+              std::printf("%-29s %-30s %-8s %7d %s\n", e.id.c_str(), e.merchant_id.c_str(),
+                          e.status.c_str(), e.failure_streak, e.url.c_str());
+            }
+          }
+          return {};
+        });
   });
 }
 
@@ -99,42 +94,43 @@ void AddAttempts(CLI::App& webhooks, int& exit_code) {
           "parameter_invalid", fmt::format("'{}' is not an endpoint id (we_…)", args->id)));
       return;
     }
-    Run(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto page =
-          db::Read(pool, [&](db::Connection& c) -> payments::Result<store::WebhookAttemptPage> {
-            auto exists = store::WebhookEndpointExists(c, "", args->id);
-            if (!exists) return std::unexpected(exists.error());
-            if (!*exists) {
-              return std::unexpected(
-                  Error::NotFound(fmt::format("No such webhook endpoint: '{}'", args->id)));
+    RunWithPool(
+        args->database_url, "payments webhooks", exit_code,
+        [&](db::Pool& pool) -> payments::Status {
+          auto page =
+              db::Read(pool, [&](db::Connection& c) -> payments::Result<store::WebhookAttemptPage> {
+                auto exists = store::WebhookEndpointExists(c, "", args->id);
+                if (!exists) return std::unexpected(exists.error());
+                if (!*exists) {
+                  return std::unexpected(
+                      Error::NotFound(fmt::format("No such webhook endpoint: '{}'", args->id)));
+                }
+                return store::ListWebhookAttempts(c, args->id, std::nullopt, args->limit);
+              });
+          if (!page) return std::unexpected(page.error());
+          if (!args->json) {
+            std::printf("%-14s %-31s %6s %8s %-14s %s\n", "AT(ms)", "EVENT", "STATUS", "LATENCY",
+                        "NEXT RETRY", "ERROR");
+          }
+          for (const auto& a : page->attempts) {
+            if (args->json) {
+              std::puts(DumpJson(Json{{"id", a.id},
+                                      {"event", a.event_id},
+                                      {"attempted_at_ms", a.attempted_at_ms},
+                                      {"status_code", Or(a.status_code, "")},
+                                      {"latency_ms", a.latency_ms},
+                                      {"error", a.error.value_or("")},
+                                      {"next_retry_at_ms", Or(a.next_retry_at_ms, "")}})
+                            .c_str());
+            } else {
+              std::printf("%-14lld %-31s %6s %6lldms %-14s %s\n",
+                          static_cast<long long>(a.attempted_at_ms), a.event_id.c_str(),
+                          Or(a.status_code, "-").c_str(), static_cast<long long>(a.latency_ms),
+                          Or(a.next_retry_at_ms, "-").c_str(), a.error.value_or("").c_str());
             }
-            return store::ListWebhookAttempts(c, args->id, std::nullopt, args->limit);
-          });
-      if (!page) return std::unexpected(page.error());
-      if (!args->json) {
-        std::printf("%-14s %-31s %6s %8s %-14s %s\n", "AT(ms)", "EVENT", "STATUS", "LATENCY",
-                    "NEXT RETRY", "ERROR");
-      }
-      for (const auto& a : page->attempts) {
-        if (args->json) {
-          std::puts(Json{{"id", a.id},
-                         {"event", a.event_id},
-                         {"attempted_at_ms", a.attempted_at_ms},
-                         {"status_code", Or(a.status_code, "")},
-                         {"latency_ms", a.latency_ms},
-                         {"error", a.error.value_or("")},
-                         {"next_retry_at_ms", Or(a.next_retry_at_ms, "")}}
-                        .dump(-1, ' ', false, Json::error_handler_t::replace)
-                        .c_str());
-        } else {
-          std::printf("%-14lld %-31s %6s %6lldms %-14s %s\n",
-                      static_cast<long long>(a.attempted_at_ms), a.event_id.c_str(),
-                      Or(a.status_code, "-").c_str(), static_cast<long long>(a.latency_ms),
-                      Or(a.next_retry_at_ms, "-").c_str(), a.error.value_or("").c_str());
-        }
-      }
-      return {};
-    });
+          }
+          return {};
+        });
   });
 }
 
@@ -145,14 +141,17 @@ void AddResend(CLI::App& webhooks, int& exit_code) {
   sub->add_option("event", args->id, "The event (evt_…)")->required();
   sub->add_option("--endpoint", args->endpoint, "Only to this endpoint (we_…)");
   sub->callback([args, &exit_code] {
-    Run(*args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto made = service::ResendEventAsOperator(
-          pool, args->id,
-          args->endpoint.empty() ? std::nullopt : std::optional<std::string>(args->endpoint));
-      if (!made) return std::unexpected(made.error());
-      std::printf("%s: %lld deliveries made\n", args->id.c_str(), static_cast<long long>(*made));
-      return {};
-    });
+    RunWithPool(
+        args->database_url, "payments webhooks", exit_code,
+        [&](db::Pool& pool) -> payments::Status {
+          auto made = service::ResendEventAsOperator(
+              pool, args->id,
+              args->endpoint.empty() ? std::nullopt : std::optional<std::string>(args->endpoint));
+          if (!made) return std::unexpected(made.error());
+          std::printf("%s: %lld deliveries made\n", args->id.c_str(),
+                      static_cast<long long>(*made));
+          return {};
+        });
   });
 }
 
@@ -197,15 +196,15 @@ void AddReseal(CLI::App& webhooks, int& exit_code) {
           "PAYMENTS_FINGERPRINT_KEY_PREVIOUS when the secrets key is derived from it)"));
       return;
     }
-    Args pool_args;
-    pool_args.database_url = args->database_url;
-    Run(pool_args, exit_code, [&](db::Pool& pool) -> payments::Status {
-      auto resealed = service::ResealWebhookSecrets(pool, resolved.key, resolved.previous);
-      if (!resealed) return std::unexpected(resealed.error());
-      std::printf("%lld endpoints re-sealed under the current key\n",
-                  static_cast<long long>(*resealed));
-      return {};
-    });
+    RunWithPool(args->database_url, "payments webhooks", exit_code,
+                [&](db::Pool& pool) -> payments::Status {
+                  auto resealed =
+                      service::ResealWebhookSecrets(pool, resolved.key, resolved.previous);
+                  if (!resealed) return std::unexpected(resealed.error());
+                  std::printf("%lld endpoints re-sealed under the current key\n",
+                              static_cast<long long>(*resealed));
+                  return {};
+                });
   });
 }
 

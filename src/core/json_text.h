@@ -19,6 +19,13 @@ std::string DumpJson(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// The value, or JSON null when there is none: the API shows absent optional
+// fields as null.
+template <typename Json, typename T>
+Json JsonOrNull(const std::optional<T>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
 // The dotted path of the first string or key with a problem ("" for the
 // root), and what it is; nullopt when there is none.
 struct JsonTextProblem {

@@ -1,11 +1,9 @@
 #include "payments/payment_json.h"
 
+#include "core/json_text.h"
+
 namespace payments {
 namespace {
-
-nlohmann::ordered_json Optional(const std::optional<std::string>& v) {
-  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
-}
 
 nlohmann::ordered_json MetadataJson(const Metadata& m) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
@@ -31,9 +29,9 @@ nlohmann::ordered_json PaymentToJson(const Payment& p) {
         {"exp_year", p.card.exp_year},
         {"fingerprint", p.card.fingerprint}}},
       {"processor", p.processor},
-      {"failure_code", Optional(p.failure_code)},
-      {"failure_message", Optional(p.failure_message)},
-      {"description", Optional(p.description)},
+      {"failure_code", JsonOrNull<nlohmann::ordered_json>(p.failure_code)},
+      {"failure_message", JsonOrNull<nlohmann::ordered_json>(p.failure_message)},
+      {"description", JsonOrNull<nlohmann::ordered_json>(p.description)},
       {"metadata", MetadataJson(p.metadata)},
       {"created", p.created},
   };
@@ -53,8 +51,8 @@ nlohmann::ordered_json RefundToJson(const Refund& r) {
       {"currency", r.currency},
       {"payment", r.payment_id},
       {"status", ToString(r.status)},
-      {"reason", Optional(r.reason)},
-      {"failure_code", Optional(r.failure_code)},
+      {"reason", JsonOrNull<nlohmann::ordered_json>(r.reason)},
+      {"failure_code", JsonOrNull<nlohmann::ordered_json>(r.failure_code)},
       {"metadata", MetadataJson(r.metadata)},
       {"created", r.created},
   };

@@ -459,7 +459,8 @@ class Lifecycle {
   }
 
   void StartWebhooks() {
-    const service::WebhookSettings settings = WebhookSettings();
+    // The endpoints API's settings: the same URL policy and keys.
+    const service::WebhookSettings& settings = webhooks_->settings();
     service::WebhookRetryOptions retry{
         .schedule = ParseDurationList(config_.webhook_retry_schedule, "", "")
                         .value_or(service::WebhookRetryOptions{}.schedule),

@@ -125,8 +125,13 @@ void WebhookDispatcher::ClaimLoop() {
 }
 
 void WebhookDispatcher::Route() {
-  // A few batches per tick, so a burst (or the events from before the
-  // migration) drains without waiting a poll interval per batch.
+  // Once a poll interval, not at every wake-up: the claimer wakes whenever an
+  // attempt ends, and a routing is a transaction of its own.
+  const auto now = Clock::now();
+  if (now < next_route_) return;
+  next_route_ = now + options_.poll_interval;
+  // A few batches per tick, so a burst drains without waiting a poll
+  // interval per batch; a backlog still left is routed at the next wake-up.
   for (int round = 0; round < 8 && !stop_.load(); ++round) {
     auto routed =
         db::InTransaction(pool_, [&](db::Connection& conn) -> payments::Result<store::RouteResult> {
@@ -150,6 +155,7 @@ void WebhookDispatcher::Route() {
     }
     if (routed->events < options_.route_batch) return;
   }
+  next_route_ = {};
 }
 
 int WebhookDispatcher::Claim() {

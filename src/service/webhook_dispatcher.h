@@ -4,9 +4,10 @@
 //
 // Every instance runs one. Its claimer thread, every poll interval (at once
 // when an attempt ends or there was more work than workers):
-//   1. routes: in a transaction holding the router's transaction-level
-//      advisory lock (one router at a time, any instance), turns the oldest
-//      unrouted events into deliveries (store::RouteEvents);
+//   1. routes, once a poll interval: in a transaction holding the router's
+//      transaction-level advisory lock (one router at a time, any
+//      instance), turns the oldest unrouted events into deliveries
+//      (store::RouteEvents);
 //   2. claims as many due deliveries as it has idle workers, with a lease
 //      (store::ClaimDeliveries: per-endpoint limits, open circuits skipped,
 //      a payment's later event never before its earlier one), and hands them
@@ -111,6 +112,7 @@ class WebhookDispatcher {
   int busy_ = 0;
   int64_t finished_ = 0;  // attempts ended: wakes the claimer
   DispatcherStats stats_;
+  std::chrono::steady_clock::time_point next_route_{};  // the claimer's thread only
   std::chrono::steady_clock::time_point next_stats_{};
   std::chrono::steady_clock::time_point next_purge_{};
   std::thread claimer_;

@@ -168,12 +168,11 @@ constexpr db::Statement kClaim{
     "lease_expires_at = now() + $5::bigint * interval '1 millisecond', "
     "attempts = d.attempts + 1 FROM chosen c WHERE d.id = c.id AND d.state = 'pending' "
     "AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= now()) RETURNING d.id, "
-    "d.endpoint_id, d.event_id, d.event_type, d.subject, d.event_seq, d.attempts, d.created_at) "
+    "d.endpoint_id, d.event_id, d.event_type, d.subject, d.event_seq, d.attempts) "
     "SELECT c.id, c.endpoint_id, w.url, w.secret_sealed, CASE WHEN "
     "w.previous_secret_expires_at > now() THEN w.previous_secret_sealed END, CASE WHEN "
     "w.older_secret_expires_at > now() THEN w.older_secret_sealed END, c.event_id, "
-    "c.event_type, c.subject, c.event_seq, c.attempts, e.payload, "
-    "extract(epoch FROM now() - c.created_at)::float8, (SELECT count(*) FROM touched) "
+    "c.event_type, c.subject, c.event_seq, c.attempts, e.payload "
     "FROM claimed c JOIN webhook_endpoints w ON w.id = c.endpoint_id "
     "LEFT JOIN events e ON e.id = c.event_id ORDER BY c.event_seq"};
 
@@ -468,8 +467,7 @@ payments::Result<std::vector<ClaimedDelivery>> ClaimDeliveries(db::Connection& c
                    .subject = rows->String(r, 8),
                    .event_seq = rows->Int64(r, 9),
                    .attempts = static_cast<int>(rows->Int64(r, 10)),
-                   .payload = rows->OptionalString(r, 11),
-                   .age_seconds = rows->Double(r, 12)});
+                   .payload = rows->OptionalString(r, 11)});
   }
   return out;
 }

@@ -167,7 +167,6 @@ struct ClaimedDelivery {
   int64_t event_seq = 0;
   int attempts = 0;                      // including this one
   std::optional<std::string> payload{};  // nullopt: the event was purged
-  double age_seconds = 0;                // since the delivery was made
 };
 payments::Result<std::vector<ClaimedDelivery>> ClaimDeliveries(db::Connection& conn,
                                                                const ClaimOptions& options);

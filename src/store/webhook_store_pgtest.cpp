@@ -162,12 +162,15 @@ TEST_F(WebhookStoreTest, ThePerEndpointLimitHoldsAcrossClaimersAndLeasesRunOut) 
   for (int i = 0; i < 10; ++i)
     Event(events::kPaymentCreated, kMerchant, "pay_" + std::to_string(i));
   Route();
-  auto a = Claim("i1", 16, 3, milliseconds(200));
+  auto a = Claim("i1", 16, 3);
   EXPECT_EQ(a.size(), 3u);
   EXPECT_EQ(Claim("i2", 16, 3).size(), 0u);
-  // i1 stalls: its leases run out and i2 takes the deliveries over; i1's
-  // late records are refused.
-  ASSERT_TRUE(conn_->Exec("SELECT pg_sleep(0.3)"));
+  // i1 stalls: its leases run out (moved into the past here, rather than
+  // waited for) and i2 takes the deliveries over; i1's late records are
+  // refused.
+  ASSERT_TRUE(
+      conn_->Exec("UPDATE webhook_deliveries SET lease_expires_at = now() - "
+                  "interval '1 second' WHERE lease_owner = 'i1'"));
   auto b = Claim("i2", 16, 3);
   ASSERT_EQ(b.size(), 3u);
   std::set<int64_t> ids;
@@ -200,6 +203,25 @@ TEST_F(WebhookStoreTest, AMerchantsEndpointsShareItsLimitAndOthersKeepTheirs) {
   // At its limit, the merchant gets nothing more until one ends.
   auto second = Claim("i2", 16, 4, milliseconds(60000), 5);
   for (const auto& d : second) EXPECT_EQ(d.endpoint_id, "we_c");
+}
+
+// A stopping instance gives back what it claimed and never started: at once
+// claimable again, and no attempt counted for it.
+TEST_F(WebhookStoreTest, ReleasedClaimsAreClaimableAtOnceWithTheirAttemptUncounted) {
+  Endpoint("we_all", kMerchant);
+  Event(events::kPaymentCreated, kMerchant, "pay_a");
+  Route();
+  auto claimed = Claim("i1");
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].attempts, 1);
+  ASSERT_TRUE(ReleaseClaims(*conn_, "i2", {claimed[0].id}));  // not its claim: nothing
+  EXPECT_EQ(Claim("i2").size(), 0u);
+  ASSERT_TRUE(ReleaseClaims(*conn_, "i1", {claimed[0].id}));
+  auto again = Claim("i2");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, claimed[0].id);
+  EXPECT_EQ(again[0].attempts, 1);
+  EXPECT_FALSE(Record(claimed[0], "i1", DeliveryOutcome::kSucceeded));  // no longer i1's
 }
 
 TEST_F(WebhookStoreTest, FailuresInARowOpenTheCircuitAndASuccessClosesIt) {
